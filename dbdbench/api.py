@@ -1,0 +1,210 @@
+"""The Python API behind the CLI: open a dataset, score maps, run a method. No printing here.
+
+Each function returns plain data (a result dict and per-image rows) and takes
+a ``progress`` callback, so the CLI, notebooks and benchmark scripts share one
+code path and get identical numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from .datasets.base import Dataset, Listing, Sample
+from .datasets.real import subset as subset_listing
+from .errors import DatasetError, DbdbenchError
+from .methods import resolve_options
+from .plugins import get_registry
+from .protocols import Protocol
+from .results import build_result, timing_summary, write_result
+from .runner import check_cache_identity, method_dir_name, run_predictions
+from .scoring import ScoreItem, score_items
+from .datasets.base import files_by_stem
+
+Progress = Callable[[int], None]
+
+
+def open_dataset(
+    name: str,
+    *,
+    root: str | Path | None = None,
+    split: str | None = None,
+    gt_polarity: str | None = None,
+    options: dict[str, Any] | None = None,
+) -> Dataset:
+    cls = get_registry().dataset(name)
+    dataset = cls(root=root, split=split, **(options or {}))
+    if gt_polarity is not None:
+        if gt_polarity not in ("focus", "blur"):
+            raise DbdbenchError(f"--gt-polarity {gt_polarity!r}: expected focus or blur")
+        dataset.gt_polarity = gt_polarity
+    return dataset
+
+
+def list_samples(dataset: Dataset, *, subset: str | Path | None = None, limit: int | None = None) -> Listing:
+    listing = dataset.list()
+    if subset is not None:
+        listing = subset_listing(listing, subset)
+    if limit is not None:
+        if limit < 1:
+            raise DbdbenchError(f"--limit {limit}: expected a positive number")
+        listing = Listing(samples=listing.samples[:limit], orphan_images=[])
+    if not listing.samples:
+        raise DatasetError(f"dataset {dataset.name!r} ({dataset.root}): no samples to score")
+    return listing
+
+
+def dataset_record(dataset: Dataset, listing: Listing) -> dict[str, Any]:
+    record = dataset.describe()
+    record.update(n_images=len(listing.samples), file_list_hash=listing.file_list_hash())
+    return record
+
+
+def score_maps(
+    maps_dir: str | Path,
+    dataset: Dataset,
+    listing: Listing,
+    protocol: Protocol,
+    *,
+    map_suffix: str = "",
+    map_polarity: str = "focus",
+    allow_missing: bool = False,
+    skip_bad: bool = False,
+    workers: int = 2,
+    method: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], list[dict]]:
+    """Score precomputed maps (matched to GT by stem + ``map_suffix``) against a dataset's GT."""
+    maps_dir = Path(maps_dir)
+    if not maps_dir.is_dir():
+        raise DbdbenchError(f"--maps {maps_dir}: not a folder")
+    if map_polarity not in ("focus", "blur"):
+        raise DbdbenchError(f"--map-polarity {map_polarity!r}: expected focus or blur")
+    maps = files_by_stem(maps_dir, suffix=map_suffix)
+    items, missing = [], []
+    for sample in listing.samples:
+        path = maps.get(sample.stem)
+        if path is None:
+            missing.append(sample.stem)
+        else:
+            items.append(ScoreItem(sample.stem, path, sample.gt, sample.coc))
+    if missing and not allow_missing:
+        example = f"{missing[0]}{map_suffix}.png"
+        raise DbdbenchError(
+            f"{maps_dir}: {len(missing)} of {len(listing.samples)} GT images have no map (first expected: {example}); "
+            "check --map-suffix, or pass --allow-missing to score the rest"
+        )
+    if not items:
+        raise DbdbenchError(f"{maps_dir}: no map matches any GT image (map names must be <stem>{map_suffix}.<ext>)")
+    evaluator, skipped = score_items(
+        items, protocol, gt_polarity=dataset.gt_polarity, map_polarity=map_polarity,
+        workers=workers, skip_bad=skip_bad, on_progress=progress,
+    )
+    if not evaluator.per_image:
+        raise DbdbenchError(f"{maps_dir}: every map was skipped as unreadable; nothing to score")
+    method = method or {"id": maps_dir.name, "maps": str(maps_dir)}
+    method.update(map_suffix=map_suffix, map_polarity=map_polarity)
+    result = build_result(
+        protocol=protocol.as_dict(),
+        dataset=dataset_record(dataset, listing),
+        method=method,
+        scored=evaluator.results(),
+        skipped=skipped,
+        timing=None,
+        device=None,
+        extra={"missing_maps": {"count": len(missing), "stems": missing[:50]}},
+    )
+    return result, evaluator.per_image
+
+
+def result_name(dataset: Dataset, protocol: Protocol, limit: int | None, subset: str | Path | None) -> str:
+    """``result`` for the default split and protocol on all images; otherwise the variant in the name."""
+    parts = []
+    if dataset.split != dataset.default_split:
+        parts.append(dataset.split)
+    if protocol.name != "dbd":
+        parts.append(protocol.name.replace("+", "_"))
+    if subset is not None:
+        parts.append(f"subset-{Path(subset).stem}")
+    if limit is not None:
+        parts.append(f"limit{limit}")
+    return ".".join(["result", *parts])
+
+
+def run_method(
+    method_id: str,
+    dataset: Dataset,
+    listing: Listing,
+    protocol: Protocol,
+    *,
+    out: str | Path = "runs",
+    options: dict[str, Any] | None = None,
+    device: str = "cpu",
+    force: bool = False,
+    skip_bad: bool = False,
+    workers: int = 1,
+    result_stem: str = "result",
+    progress: Progress | None = None,
+    score_progress: Progress | None = None,
+) -> tuple[dict[str, Any], Path]:
+    """Predict (reusing cached maps), then score from the cached PNGs. Returns the result and its folder."""
+    registry = get_registry()
+    method_cls = registry.method(method_id)
+    plugin = registry.method_plugin(method_id)
+    resolved = resolve_options(method_cls, options or {})  # validate before any work
+    given = {k: v for k, v in resolved.items() if v != method_cls.options.get(k)}
+    if method_cls.kind == "learned":
+        from .methods import resolve_device
+
+        device = resolve_device(device)
+    elif device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+        raise DbdbenchError(f"--device {device!r}: expected auto, cpu or cuda")
+    run_dir = Path(out) / method_dir_name(method_id, given) / dataset.name
+    identity = {"method": method_id, "version": method_cls.version, "options": given, "plugin_version": plugin.version}
+    check_cache_identity(run_dir, identity, force)
+
+    todo_samples = list(listing.samples)
+    pre_skipped: list[dict] = []
+    if listing.orphan_images:
+        if not skip_bad:
+            raise DbdbenchError(
+                f"{listing.orphan_images[0]}: image has no ground truth ({len(listing.orphan_images)} such images "
+                f"in dataset {dataset.name!r}); add --skip-bad to ignore them"
+            )
+        pre_skipped += [{"stem": p.stem, "file": str(p), "reason": "image has no ground truth"} for p in listing.orphan_images]
+
+    outcome = run_predictions(
+        method_cls, given, todo_samples, run_dir, device=device, force=force,
+        skip_bad=skip_bad, workers=workers, on_progress=progress,
+    )
+    if not outcome.done:
+        raise DbdbenchError(f"method {method_id!r}: no image could be predicted ({len(outcome.skipped)} skipped)")
+    done = Listing(samples=outcome.done)
+    method_info = method_cls.describe()
+    method_info.update(
+        options=resolved, plugin=plugin.name, plugin_version=plugin.version,
+        maps=str(outcome.maps_dir), provenance=_method_provenance(method_cls, given, device),
+    )
+    result, per_image = score_maps(
+        outcome.maps_dir, dataset, done, protocol, skip_bad=skip_bad, workers=2,
+        method=method_info, progress=score_progress,
+    )
+    result["dataset"]["n_listed"] = len(listing.samples)
+    result["skipped"] = pre_skipped + outcome.skipped + result["skipped"]
+    result["timing"] = timing_summary({s.stem: outcome.times[s.stem] for s in done.samples if s.stem in outcome.times})
+    result["run"] = {"device": device, "workers": workers, "maps_computed": outcome.computed, "maps_reused": outcome.reused}
+    result["environment"]["device"] = device
+    write_result(run_dir, result, per_image, outcome.times, name=result_stem)
+    return result, run_dir
+
+
+def _method_provenance(method_cls, options, device) -> dict[str, Any]:
+    """Ask a method instance for provenance (e.g. weights hash) only if it is cheap: learned methods define it."""
+    from .methods import Method
+
+    if method_cls.provenance is Method.provenance:
+        return {}
+    try:
+        return method_cls(device=device, **options).provenance()
+    except Exception:  # noqa: BLE001 - provenance is best effort; the run itself already succeeded
+        return {}

@@ -1,0 +1,40 @@
+"""The hooks a dbdbench plugin may implement. Nothing else lives here.
+
+A plugin is any module or package exposed under the ``dbdbench`` entry-point
+group whose functions are decorated with :data:`hookimpl`::
+
+    from dbdbench import hookimpl
+
+    @hookimpl
+    def register_methods(register):
+        register(MyMethod)
+
+Built-in datasets register through exactly these hooks too, so a third-party
+plugin is never a second-class citizen.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("dbdbench")
+hookimpl = pluggy.HookimplMarker("dbdbench")
+
+
+@hookspec
+def register_methods(register):
+    """Register method classes: call ``register(cls)`` once per :class:`dbdbench.methods.Method` subclass.
+
+    Register the class, not an instance: instances are built only when a method
+    runs, so heavy imports (torch, weights) never slow down ``dbdbench --help``.
+    """
+
+
+@hookspec
+def register_datasets(register):
+    """Register dataset adapters: call ``register(cls)`` once per :class:`dbdbench.datasets.Dataset` subclass."""
+
+
+@hookspec
+def register_commands(cli):
+    """Add extra click commands to the ``dbdbench`` command group (``cli.add_command(...)``)."""

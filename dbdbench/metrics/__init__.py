@@ -1,0 +1,77 @@
+"""Metrics: histogram-based, vectorised, pure numpy, no I/O.
+
+:class:`Evaluator` runs every metric over a stream of prepared image pairs and
+keeps the per-image values; :func:`prepare` applies a protocol to raw arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..protocols import Protocol
+from .coc_bands import CocBands
+from .measures import MAE, AdaptiveF, FixedF, ThresholdCurves, f_beta, precision_recall
+from .pair import PreparedPair, focus_gt, prepare
+
+#: What each headline metric means and which direction is better (never inferred from the name).
+METRICS = {
+    "f_max": ("max over thresholds of the dataset F curve", "higher"),
+    "f_mean": ("mean over thresholds 0..255 of the dataset F curve", "higher"),
+    "f_adaptive": ("F at the per-image adaptive threshold (factor x mean score, at most 1)", "higher"),
+    "f_fixed": ("F at the protocol's fixed threshold (0.5)", "higher"),
+    "mae": ("mean absolute error of the continuous map against the binary GT", "lower"),
+}
+
+
+class Evaluator:
+    """Score a stream of images under one protocol; memory does not grow with the number of images
+    (apart from one small per-image record)."""
+
+    def __init__(self, protocol: Protocol):
+        self.protocol = protocol
+        self.curves = ThresholdCurves(protocol)
+        self.scalars = [MAE(protocol), AdaptiveF(protocol), FixedF(protocol)]
+        self.coc_bands: CocBands | None = None
+        self.per_image: list[dict[str, Any]] = []
+
+    def step(self, stem: str, pair: PreparedPair, coc: np.ndarray | None = None) -> dict[str, Any]:
+        record: dict[str, Any] = {"stem": stem}
+        for measure in self.scalars:
+            record.update(measure.step(pair))
+        record.update(self.curves.step(pair))
+        record["gt_positive_fraction"] = pair.n_positive / pair.n_pixels
+        if coc is not None:
+            if self.coc_bands is None:
+                self.coc_bands = CocBands(self.protocol)
+            self.coc_bands.step(pair, coc)
+        self.per_image.append(record)
+        return record
+
+    def results(self) -> dict[str, Any]:
+        metrics: dict[str, float] = {}
+        for measure in self.scalars:
+            metrics.update(measure.results())
+        metrics.update(self.curves.results())
+        ordered = {k: metrics[k] for k in ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")}
+        out: dict[str, Any] = {"n_images": len(self.per_image), "metrics": ordered, "curves": self.curves.curves()}
+        if self.coc_bands is not None:
+            out["coc_bands"] = self.coc_bands.results()
+        return out
+
+
+__all__ = [
+    "Evaluator",
+    "METRICS",
+    "PreparedPair",
+    "prepare",
+    "focus_gt",
+    "f_beta",
+    "precision_recall",
+    "ThresholdCurves",
+    "AdaptiveF",
+    "FixedF",
+    "MAE",
+    "CocBands",
+]

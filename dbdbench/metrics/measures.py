@@ -1,0 +1,141 @@
+"""Metrics as small step/results classes (one image in, one aggregate out).
+
+Each class sees a :class:`~dbdbench.metrics.pair.PreparedPair` per image in
+``step`` (returning that image's values, kept for ``per_image.csv``) and gives
+the dataset-level value in ``results``. Running sums, not lists of arrays, so
+memory stays flat however many images are scored.
+
+Conventions (stated once, here): precision is 0 where nothing is predicted
+positive; recall is 0 where the GT has no positive pixel; F is 0 where
+precision and recall are both 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..protocols import Protocol
+from .pair import PreparedPair
+
+THRESHOLDS = np.arange(256)
+
+
+def f_beta(precision, recall, beta2: float):
+    """F-measure, vectorised; 0 where precision and recall are both 0."""
+    precision = np.asarray(precision, dtype=np.float64)
+    recall = np.asarray(recall, dtype=np.float64)
+    num = (1.0 + beta2) * precision * recall
+    den = beta2 * precision + recall
+    return np.divide(num, den, out=np.zeros_like(num), where=num > 0)
+
+
+def precision_recall(tp, predicted, n_positive):
+    """Precision and recall from counts, with the zero conventions above."""
+    tp = np.asarray(tp, dtype=np.float64)
+    predicted = np.asarray(predicted, dtype=np.float64)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = tp / n_positive if n_positive > 0 else np.zeros_like(tp)
+    return precision, recall
+
+
+class ThresholdCurves:
+    """Precision, recall and F at every threshold t = 0..255 (score level >= t) from the 256-bin histograms.
+
+    ``f_max`` and ``f_mean`` are the max and mean of the dataset F curve, which
+    is the mean of per-image F curves (aggregation "image") or the F of the mean
+    precision and recall curves (aggregation "curve").
+    """
+
+    def __init__(self, protocol: Protocol):
+        self.protocol = protocol
+        self.n = 0
+        self.sum_p = np.zeros(256)
+        self.sum_r = np.zeros(256)
+        self.sum_f = np.zeros(256)
+
+    def step(self, pair: PreparedPair) -> dict[str, float]:
+        neg, pos = pair.hist
+        # Reverse cumulative sums: counts of pixels whose level is >= t, for every t at once.
+        tp = np.cumsum(pos[::-1])[::-1]
+        predicted = tp + np.cumsum(neg[::-1])[::-1]
+        p, r = precision_recall(tp, predicted, int(pos.sum()))
+        f = f_beta(p, r, self.protocol.beta2)
+        self.n += 1
+        self.sum_p += p
+        self.sum_r += r
+        self.sum_f += f
+        return {"f_max": float(f.max()), "f_mean": float(f.mean())}
+
+    def curves(self) -> dict[str, list[float]]:
+        n = max(self.n, 1)
+        p, r = self.sum_p / n, self.sum_r / n
+        f = self.sum_f / n if self.protocol.aggregation == "image" else f_beta(p, r, self.protocol.beta2)
+        return {"threshold": THRESHOLDS.tolist(), "precision": p.tolist(), "recall": r.tolist(), "f": f.tolist()}
+
+    def results(self) -> dict[str, float]:
+        f = np.asarray(self.curves()["f"])
+        return {"f_max": float(f.max()), "f_mean": float(f.mean())}
+
+
+class _ThresholdF:
+    """F at one per-image threshold on the continuous score, aggregated per the protocol."""
+
+    key = ""
+
+    def __init__(self, protocol: Protocol):
+        self.protocol = protocol
+        self.n = 0
+        self.sum_f = self.sum_p = self.sum_r = 0.0
+
+    def threshold(self, pair: PreparedPair) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def step(self, pair: PreparedPair) -> dict[str, float]:
+        t = self.threshold(pair)
+        tp, predicted = pair.counts_at(t)
+        p, r = precision_recall(tp, predicted, pair.n_positive)
+        f = float(f_beta(p, r, self.protocol.beta2))
+        self.n += 1
+        self.sum_f, self.sum_p, self.sum_r = self.sum_f + f, self.sum_p + float(p), self.sum_r + float(r)
+        return {self.key: f, f"{self.key}_precision": float(p), f"{self.key}_recall": float(r)}
+
+    def results(self) -> dict[str, float]:
+        n = max(self.n, 1)
+        if self.protocol.aggregation == "image":
+            return {self.key: self.sum_f / n}
+        return {self.key: float(f_beta(self.sum_p / n, self.sum_r / n, self.protocol.beta2))}
+
+
+class AdaptiveF(_ThresholdF):
+    """F at the adaptive threshold min(factor x mean score, 1) of each image."""
+
+    key = "f_adaptive"
+
+    def threshold(self, pair: PreparedPair) -> float:
+        return min(self.protocol.adaptive_factor * pair.mean_score(), 1.0)
+
+
+class FixedF(_ThresholdF):
+    """F at the protocol's fixed threshold (0.5 by default)."""
+
+    key = "f_fixed"
+
+    def threshold(self, pair: PreparedPair) -> float:
+        return self.protocol.fixed_threshold
+
+
+class MAE:
+    """Mean absolute error between the continuous score and the binary GT, averaged over images."""
+
+    def __init__(self, protocol: Protocol):
+        self.n = 0
+        self.total = 0.0
+
+    def step(self, pair: PreparedPair) -> dict[str, float]:
+        mae = pair.absolute_error()
+        self.n += 1
+        self.total += mae
+        return {"mae": mae}
+
+    def results(self) -> dict[str, float]:
+        return {"mae": self.total / max(self.n, 1)}

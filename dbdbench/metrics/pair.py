@@ -1,0 +1,132 @@
+"""One image's map and ground truth, prepared once and shared by every metric.
+
+Preparation applies the protocol (polarity, GT threshold, resize, min-max
+normalisation, quantisation) so metrics only ever see a *score* for the
+positive class and a boolean positive mask. The joint 2 x 256 histogram of the
+quantised score over GT-negative / GT-positive pixels is built lazily, once,
+with a single ``bincount``; every threshold-based statistic comes from it.
+
+Fast path: an 8-bit map at GT resolution without min-max normalisation (the
+common case for cached maps) never becomes a float image at all; MAE and the
+adaptive and fixed thresholds are then computed from the histogram exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..protocols import Protocol
+
+
+@dataclass
+class PreparedPair:
+    positive: np.ndarray  # bool, GT positive class
+    #: Continuous score in [0, 1] (float64), or None on the 8-bit fast path.
+    score: np.ndarray | None
+    #: Quantised score 0..255 (uint8), the domain of the threshold curves.
+    quantised: np.ndarray
+    _hist: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_pixels(self) -> int:
+        return int(self.positive.size)
+
+    @property
+    def hist(self) -> np.ndarray:
+        """``hist[0]``: counts of quantised scores over GT-negative pixels, ``hist[1]`` over GT-positive."""
+        if self._hist is None:
+            idx = self.quantised.ravel().astype(np.intp)
+            idx += self.positive.ravel().astype(np.intp) << 8
+            self._hist = np.bincount(idx, minlength=512).reshape(2, 256)
+        return self._hist
+
+    @property
+    def n_positive(self) -> int:
+        return int(self.hist[1].sum())
+
+    def mean_score(self) -> float:
+        if self.score is not None:
+            return float(self.score.mean())
+        levels = np.arange(256, dtype=np.int64)
+        return float((self.hist.sum(axis=0) * levels).sum()) / (255.0 * self.n_pixels)
+
+    def counts_at(self, threshold: float) -> tuple[int, int]:
+        """(true positives, predicted positives) for ``score >= threshold`` on the continuous score."""
+        if self.score is not None:
+            predicted = self.score >= threshold
+            return int(np.count_nonzero(predicted & self.positive)), int(np.count_nonzero(predicted))
+        # 8-bit path: score values are exactly level / 255, so compare those same float64 values.
+        selected = (np.arange(256) / 255.0) >= threshold
+        tp = int(self.hist[1][selected].sum())
+        return tp, tp + int(self.hist[0][selected].sum())
+
+    def absolute_error(self) -> float:
+        """Mean |score - GT| over the image, on the continuous score."""
+        if self.score is not None:
+            return float(np.mean(np.abs(self.score - self.positive)))
+        levels = np.arange(256, dtype=np.float64) / 255.0
+        err = (self.hist[0] * levels).sum() + (self.hist[1] * (1.0 - levels)).sum()
+        return float(err) / self.n_pixels
+
+
+def focus_gt(gt_raw: np.ndarray, gt_polarity: str, threshold: float) -> np.ndarray:
+    """Binary in-focus mask from a raw 0..255 GT: polarity normalised first, then ``> threshold``."""
+    if gt_polarity == "blur":
+        gt_raw = 255 - gt_raw if gt_raw.dtype == np.uint8 else 255.0 - gt_raw
+    return gt_raw > threshold
+
+
+def prepare(
+    map_raw: np.ndarray,
+    gt_raw: np.ndarray,
+    protocol: Protocol,
+    *,
+    map_polarity: str = "focus",
+    gt_polarity: str = "focus",
+) -> PreparedPair:
+    """Apply ``protocol`` to one raw map and raw GT (both on the 0..255 scale, as :func:`dbdbench.io.read_gray` gives)."""
+    focus = focus_gt(gt_raw, gt_polarity, protocol.gt_threshold)
+    positive = focus if protocol.positive == "focus" else ~focus
+
+    # Score of the positive class on the 0..255 scale: invert once if map and class disagree.
+    invert = (map_polarity == "focus") != (protocol.positive == "focus")
+    if invert:
+        raw = 255 - map_raw if map_raw.dtype == np.uint8 else 255.0 - map_raw
+    else:
+        raw = map_raw
+
+    if raw.shape != positive.shape:
+        raw = resize_to(raw, positive.shape, protocol.resize)
+
+    if raw.dtype == np.uint8 and not protocol.minmax:
+        return PreparedPair(positive=positive, score=None, quantised=raw)
+
+    score = raw / 255  # float64, the same operation PySODMetrics uses (im2double)
+    if protocol.minmax:
+        lo, hi = score.min(), score.max()
+        if hi != lo:
+            score = (score - lo) / (hi - lo)
+    score = np.clip(score, 0.0, 1.0)  # a no-op for in-range inputs; guards odd float maps
+    if protocol.quantisation == "floor":
+        quantised = (score * 255).astype(np.uint8)
+    else:
+        quantised = np.rint(score * 255).astype(np.uint8)
+    return PreparedPair(positive=positive, score=score, quantised=quantised)
+
+
+def resize_to(raw: np.ndarray, shape: tuple[int, int], rule: str) -> np.ndarray:
+    """Resize a map to the GT's (H, W). ``bilinear`` (antialiased when shrinking) or ``nearest``."""
+    from PIL import Image
+
+    from ..errors import DbdbenchError
+
+    if rule == "none":
+        raise DbdbenchError(
+            f"map size {raw.shape[1]}x{raw.shape[0]} differs from GT size {shape[1]}x{shape[0]} "
+            "and the protocol's resize rule is 'none'"
+        )
+    resample = Image.Resampling.BILINEAR if rule == "bilinear" else Image.Resampling.NEAREST
+    img = Image.fromarray(np.ascontiguousarray(raw, dtype=np.float32), mode="F")
+    return np.asarray(img.resize((shape[1], shape[0]), resample=resample), dtype=np.float64)

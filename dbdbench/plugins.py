@@ -1,0 +1,195 @@
+"""The plugin manager: loads built-in and third-party plugins and collects what they register.
+
+Every plugin, built in or installed, goes through the same two hooks
+(:mod:`dbdbench.hookspecs`). Loading is defensive: a plugin that fails to
+import, or whose hook raises, is recorded with its error and skipped, so one
+broken install never takes the CLI down. ``DBDBENCH_STRICT_PLUGINS=1`` turns
+those records into a hard failure (for CI), and ``DBDBENCH_LOAD_PLUGINS``
+(comma-separated entry-point names; empty = none) limits which third-party
+plugins load at all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Callable
+
+import pluggy
+
+from . import hookspecs
+from .errors import DbdbenchError, PluginError
+
+ENTRY_POINT_GROUP = "dbdbench"
+#: Built-in modules that register through the hooks exactly like external plugins.
+BUILTIN_PLUGINS = ("dbdbench.datasets.builtin", "dbdbench.datasets.synth.plugin")
+_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+@dataclass
+class PluginRecord:
+    name: str
+    source: str  # "builtin" or the distribution that declared the entry point
+    version: str | None = None
+    status: str = "loaded"  # loaded | failed
+    error: str | None = None
+    methods: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Registry:
+    """Everything the plugins registered, by id, with the plugin each came from."""
+
+    plugins: list[PluginRecord] = field(default_factory=list)
+    methods: dict[str, tuple[type, str]] = field(default_factory=dict)
+    datasets: dict[str, tuple[type, str]] = field(default_factory=dict)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
+
+    def method(self, method_id: str) -> type:
+        return self._lookup("method", method_id, self.methods)
+
+    def dataset(self, name: str) -> type:
+        return self._lookup("dataset", name, self.datasets)
+
+    def method_plugin(self, method_id: str) -> PluginRecord:
+        name = self.methods[method_id][1]
+        return next(p for p in self.plugins if p.name == name)
+
+    def _lookup(self, kind: str, key: str, table: dict[str, tuple[type, str]]) -> type:
+        dup = self.duplicates.get(f"{kind}:{key}")
+        if dup:
+            raise PluginError(f"{kind} id {key!r} is registered by more than one plugin: {' and '.join(dup)}")
+        if key not in table:
+            known = ", ".join(sorted(table)) or "none"
+            failed = [p.name for p in self.plugins if p.status == "failed"]
+            hint = f"; plugins that failed to load: {', '.join(failed)} (see 'dbdbench plugins')" if failed else ""
+            raise DbdbenchError(f"unknown {kind} {key!r} (available: {known}){hint}")
+        return table[key][0]
+
+    def failures(self) -> list[PluginRecord]:
+        return [p for p in self.plugins if p.status == "failed"]
+
+
+def _strict() -> bool:
+    return os.environ.get("DBDBENCH_STRICT_PLUGINS", "").strip() not in {"", "0", "false", "no"}
+
+
+def _allowed() -> set[str] | None:
+    raw = os.environ.get("DBDBENCH_LOAD_PLUGINS")
+    if raw is None:
+        return None
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Registry:
+    """Load all plugins and collect their registrations. ``extra_plugins`` is for tests."""
+    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    pm.add_hookspecs(hookspecs)
+    reg = Registry()
+    records: dict[str, PluginRecord] = {}
+
+    def add(name: str, source: str, version: str | None, load: Callable[[], Any]) -> None:
+        record = PluginRecord(name=name, source=source, version=version)
+        records[name] = record
+        reg.plugins.append(record)
+        try:
+            module = load()
+            pm.register(module, name=name)
+        except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's, not ours
+            record.status, record.error = "failed", _one_line(exc)
+
+    from . import __version__
+
+    for modname in BUILTIN_PLUGINS:
+        add(modname, "builtin", __version__, lambda m=modname: importlib.import_module(m))
+
+    allowed = _allowed()
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if allowed is not None and ep.name not in allowed:
+            continue
+        if ep.name in records:
+            continue  # the same distribution installed twice on the path
+        dist = getattr(ep, "dist", None)
+        add(
+            ep.name,
+            dist.metadata["Name"] if dist is not None else "entry point",
+            dist.version if dist is not None else None,
+            ep.load,
+        )
+    for name, module in extra_plugins or []:
+        add(name, "test", None, lambda module=module: module)
+
+    for hook_name, table, kind in (
+        ("register_methods", reg.methods, "method"),
+        ("register_datasets", reg.datasets, "dataset"),
+    ):
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            record = records[impl.plugin_name]
+            if record.status == "failed":
+                continue
+            register = _make_register(reg, record, table, kind)
+            try:
+                impl.function(register=register)
+            except Exception as exc:  # noqa: BLE001
+                record.status, record.error = "failed", _one_line(exc)
+
+    if _strict() and reg.failures():
+        first = reg.failures()[0]
+        raise PluginError(f"plugin {first.name!r} failed (DBDBENCH_STRICT_PLUGINS is set): {first.error}")
+    reg._pm = pm  # type: ignore[attr-defined]  # kept for register_commands
+    return reg
+
+
+def _make_register(reg: Registry, record: PluginRecord, table: dict, kind: str) -> Callable[[type], None]:
+    from .datasets.base import Dataset
+    from .methods import Method
+
+    base = Method if kind == "method" else Dataset
+    attr = "id" if kind == "method" else "name"
+
+    def register(cls: type) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise PluginError(f"register: expected a {base.__name__} subclass, got {cls!r}")
+        key = getattr(cls, attr, None)
+        if not isinstance(key, str) or not _ID_PATTERN.match(key):
+            raise PluginError(f"register: {cls.__name__}.{attr} must be a lower-case id, got {key!r}")
+        if key in table:
+            other = table[key][1]
+            reg.duplicates.setdefault(f"{kind}:{key}", [other]).append(record.name)
+            msg = f"{kind} id {key!r} is registered by both {other!r} and {record.name!r}"
+            if _strict():
+                raise PluginError(msg)
+            record.error = (record.error + "; " if record.error else "") + msg
+            return
+        table[key] = (cls, record.name)
+        (record.methods if kind == "method" else record.datasets).append(key)
+
+    return register
+
+
+_REGISTRY: Registry | None = None
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, built on first use."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = build_registry()
+    return _REGISTRY
+
+
+def reset_registry() -> None:
+    global _REGISTRY
+    _REGISTRY = None
