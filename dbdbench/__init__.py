@@ -5,3 +5,7 @@ it lazily, so listing methods or scoring maps stays fast on any machine.
 """
 
 __version__ = "0.1.0"
+
+from .hookspecs import hookimpl  # noqa: E402  (the one import a plugin author needs)
+
+__all__ = ["__version__", "hookimpl"]

@@ -27,7 +27,8 @@ EXIT_INTERRUPTED = 130
 def _stderr():
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    # Messages are plain text (paths may contain '[...]'), one line each however long: no markup, no wrapping.
+    return Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 
 def _stdout():
@@ -247,6 +248,7 @@ def list_(what, as_json):
     from .plugins import get_registry
     from .protocols import PROTOCOLS
 
+    _warn_plugin_failures()
     reg = get_registry()
     if what == "methods":
         rows = [dict(cls.describe(), plugin=plugin) for _, (cls, plugin) in sorted(reg.methods.items())]
@@ -266,7 +268,6 @@ def list_(what, as_json):
         "metrics": ("name", "better", "meaning"),
     }[what]
     _print_table(what, columns, rows)
-    _warn_plugin_failures()
 
 
 @cli.command()

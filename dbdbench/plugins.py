@@ -6,7 +6,9 @@ import, or whose hook raises, is recorded with its error and skipped, so one
 broken install never takes the CLI down. ``DBDBENCH_STRICT_PLUGINS=1`` turns
 those records into a hard failure (for CI), and ``DBDBENCH_LOAD_PLUGINS``
 (comma-separated entry-point names; empty = none) limits which third-party
-plugins load at all.
+plugins load at all. ``DBDBENCH_EXTRA_PLUGINS`` (comma-separated importable
+module names) loads modules as plugins without packaging them: handy for a
+method under development and for tests.
 """
 
 from __future__ import annotations
@@ -128,6 +130,9 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
             dist.version if dist is not None else None,
             ep.load,
         )
+    for modname in filter(None, (m.strip() for m in os.environ.get("DBDBENCH_EXTRA_PLUGINS", "").split(","))):
+        if modname not in records:
+            add(modname, "DBDBENCH_EXTRA_PLUGINS", None, lambda m=modname: importlib.import_module(m))
     for name, module in extra_plugins or []:
         add(name, "test", None, lambda module=module: module)
 
