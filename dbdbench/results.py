@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from . import __version__
 from .io import atomic_write_json, atomic_write_text
@@ -143,6 +142,8 @@ def write_result(
     name: str = "result",
 ) -> tuple[Path, Path]:
     """Write ``<name>.json`` and its per-image table (``per_image<variant>.csv``) into ``out_dir``."""
+    import pandas as pd  # only needed here; keeps 'dbdbench score' start-up light
+
     out_dir = Path(out_dir)
     frame = pd.DataFrame(per_image)
     if times and not frame.empty:

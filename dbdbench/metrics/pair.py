@@ -37,9 +37,10 @@ class PreparedPair:
     def hist(self) -> np.ndarray:
         """``hist[0]``: counts of quantised scores over GT-negative pixels, ``hist[1]`` over GT-positive."""
         if self._hist is None:
-            idx = self.quantised.ravel().astype(np.intp)
-            idx += self.positive.ravel().astype(np.intp) << 8
-            self._hist = np.bincount(idx, minlength=512).reshape(2, 256)
+            # 9-bit index (positive << 8 | level) in uint16: half the memory traffic of an intp index.
+            idx = self.positive.view(np.uint8).astype(np.uint16) << 8
+            idx |= self.quantised
+            self._hist = np.bincount(idx.ravel(), minlength=512).reshape(2, 256)
         return self._hist
 
     @property
