@@ -72,6 +72,7 @@ def score_maps(
     skip_bad: bool = False,
     workers: int = 2,
     method: dict[str, Any] | None = None,
+    report_extra: bool = True,
     progress: Progress | None = None,
 ) -> tuple[dict[str, Any], list[dict]]:
     """Score precomputed maps (matched to GT by stem + ``map_suffix``) against a dataset's GT."""
@@ -112,9 +113,17 @@ def score_maps(
         skipped=skipped,
         timing=None,
         device=None,
-        extra={"missing_maps": {"count": len(missing), "stems": missing[:50]}},
+        extra={"missing_maps": {"count": len(missing), "stems": missing[:50]}}
+        # maps in the folder that match no listed GT image: not scored, but reported (a misnamed map shows up here)
+        | ({"extra_maps": _extra_maps(maps, listing)} if report_extra else {}),
     )
     return result, evaluator.per_image
+
+
+def _extra_maps(maps: dict[str, Path], listing: Listing) -> dict[str, Any]:
+    listed = {s.stem for s in listing.samples}
+    extra = sorted(stem for stem in maps if stem not in listed)
+    return {"count": len(extra), "stems": extra[:50]}
 
 
 def result_name(dataset: Dataset, protocol: Protocol, limit: int | None, subset: str | Path | None) -> str:
@@ -187,7 +196,7 @@ def run_method(
     )
     result, per_image = score_maps(
         outcome.maps_dir, dataset, done, protocol, skip_bad=skip_bad, workers=2,
-        method=method_info, progress=score_progress,
+        method=method_info, report_extra=False, progress=score_progress,  # the cache may hold other splits' maps
     )
     result["dataset"]["n_listed"] = len(listing.samples)
     result["skipped"] = pre_skipped + outcome.skipped + result["skipped"]

@@ -293,7 +293,9 @@ def leaderboard(runs_dir, dataset_name, result_name, out):
     from .io import atomic_write_text
     from .leaderboard import collect_results, render_markdown
 
-    results = collect_results(runs_dir, result_name=result_name, dataset=dataset_name)
+    results, unreadable = collect_results(runs_dir, result_name=result_name, dataset=dataset_name)
+    for path, problem in unreadable:
+        _stderr().print(f"warning: {path}: {problem}; left out of the leaderboard")
     text = render_markdown(results)
     if out:
         atomic_write_text(out, text)
@@ -379,6 +381,20 @@ def main(argv=None):
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as exc:
+        # A file-system problem the user can act on (output path is a file, disk full, read-only, no permission):
+        # name the file and the problem. An OSError that names no file and is not about the disk is a bug.
+        import errno
+
+        about_disk = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+        if debug:
+            raise
+        if exc.filename is None and not about_disk:
+            _stderr().print(f"error: internal error ({type(exc).__name__}: {exc}); re-run with --debug for the traceback")
+            sys.exit(EXIT_INTERNAL)
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        _stderr().print(f"error: {where}{exc.strerror or exc}")
+        sys.exit(DbdbenchError.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if debug:
             raise

@@ -152,7 +152,9 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+    # surrogateescape: file names that are not valid UTF-8 (legal on Linux) reach tables as lone surrogates;
+    # write their original bytes back instead of failing after all the work is done.
+    atomic_write_bytes(path, text.encode("utf-8", errors="surrogateescape"))
 
 
 def atomic_write_json(path: str | Path, obj: Any) -> None:

@@ -14,21 +14,43 @@ from typing import Any
 from .metrics import METRICS
 
 
-def collect_results(runs_dir: str | Path, *, result_name: str = "result", dataset: str | None = None) -> list[dict[str, Any]]:
-    """Every ``<runs>/<method>/<dataset>/<result_name>.json``, sorted by dataset then f_max."""
+def collect_results(
+    runs_dir: str | Path, *, result_name: str = "result", dataset: str | None = None
+) -> tuple[list[dict[str, Any]], list[tuple[Path, str]]]:
+    """Every ``<runs>/<method>/<dataset>/<result_name>.json``, sorted by dataset then f_max.
+
+    Returns the results and the files left out (torn, or not a dbdbench result), each with the reason.
+    """
     runs_dir = Path(runs_dir)
-    found = []
+    found, unreadable = [], []
     for path in sorted(runs_dir.glob(f"*/*/{result_name}.json")):
         try:
             result = json.loads(path.read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            unreadable.append((path, f"unreadable ({type(exc).__name__})"))
             continue
-        if dataset and result.get("dataset", {}).get("name") != dataset:
+        if not _looks_like_result(result):
+            unreadable.append((path, "not a dbdbench result (missing protocol, dataset, method or metrics)"))
+            continue
+        if dataset and result["dataset"].get("name") != dataset:
             continue
         result["_path"] = str(path)
         found.append(result)
     found.sort(key=lambda r: (r["dataset"]["name"], r["dataset"].get("split") or "", r["protocol"]["name"], -r["metrics"]["f_max"]))
-    return found
+    return found, unreadable
+
+
+def _looks_like_result(result: Any) -> bool:
+    if not isinstance(result, dict):
+        return False
+    parts = [result.get(k) for k in ("protocol", "dataset", "method", "metrics", "environment")]
+    if not all(isinstance(p, dict) for p in parts):
+        return False
+    metrics = result["metrics"]
+    return (
+        "name" in result["dataset"] and "name" in result["protocol"] and isinstance(result.get("n_images"), int)
+        and all(isinstance(metrics.get(k), (int, float)) for k in METRICS)
+    )
 
 
 def render_markdown(results: list[dict[str, Any]]) -> str:

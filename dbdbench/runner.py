@@ -117,7 +117,7 @@ class _Predictor:
             raise
         except DbdbenchError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a plugin calling sys.exit() is a method failure too
             raise MethodError(self.method_id, sample.stem, f"raised {_one_line(exc)}") from None
 
 
@@ -135,7 +135,18 @@ def _init_worker(method_cls, options, device):
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and shuts the pool down
+    # If the parent is SIGKILLed it cannot shut the pool down, and workers blocked on the task queue would live
+    # on forever (holding memory, a GPU, the caller's pipes): exit as soon as the parent is gone.
+    import threading
+
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     _WORKER = _Predictor(method_cls, options, device)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _work(sample: Sample, map_path: Path) -> tuple[str, float | None, str | None, bool]:

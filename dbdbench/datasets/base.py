@@ -43,7 +43,7 @@ class Listing:
 
     def file_list_hash(self) -> str:
         """A short hash of the sorted stems: two results with the same hash scored the same images."""
-        joined = "\n".join(sorted(s.stem for s in self.samples)).encode()
+        joined = "\n".join(sorted(s.stem for s in self.samples)).encode("utf-8", errors="surrogateescape")  # non-UTF-8 names
         return hashlib.sha256(joined).hexdigest()[:16]
 
 
