@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+
+from dbdbench_baselines import hifst
+
+
+def brute_layers(grad, scales, n_layers):
+    """Per-pixel loop exactly as HiFST.m (zero padding, dctmtx, u+v >= M-1, sort)."""
+    pad = max(scales) // 2
+    gp = np.pad(grad, pad)
+    h, w = grad.shape
+    out = np.zeros((h, w, n_layers))
+    for i in range(h):
+        for j in range(w):
+            vals = []
+            for m in scales:
+                r = m // 2
+                patch = gp[i + pad - r : i + pad + r + 1, j + pad - r : j + pad + r + 1]
+                d = hifst.dct_matrix(m)
+                c = np.abs(d @ patch @ d.T)
+                vals.append(c[hifst.high_freq_mask(m)])
+            out[i, j] = np.sort(np.concatenate(vals))[:n_layers]
+    return out
+
+
+def test_freq_bands_match_matlab_labels():
+    # FreqBands(7) in HiFST.m labels exactly the 28 entries with u+v >= 6 as high frequency
+    assert hifst.high_freq_mask(7).sum() == 28
+    assert [hifst.high_freq_mask(m).sum() for m in (7, 15, 31, 63)] == [28, 120, 496, 2016]
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_sorted_layers_match_brute_force(stride):
+    rng = np.random.default_rng(0)
+    grad = rng.random((13, 17)) * 50
+    scales = (7, 15)
+    n = 23
+    fast = hifst.sorted_layers(grad, scales=scales, n_layers=n, stride=stride, chunk_rows=3, workers=2)
+    ref = brute_layers(grad, scales, n)[::stride, ::stride]
+    assert fast.shape == ref.shape
+    np.testing.assert_allclose(fast, ref, rtol=1e-4, atol=1e-3)
+
+
+def test_rf_filter_constant_is_fixed_point():
+    x = np.full((20, 30), 0.7)
+    j = np.random.default_rng(0).random((20, 30))
+    np.testing.assert_allclose(hifst.rf_filter(x, 15, 0.25, 3, j), 0.7, atol=1e-12)
+
+
+FIDELITY_STEMS = ["motion0138", "out_of_focus0607"]
+ALL_STEMS = ["out_of_focus0011", "out_of_focus0031", "out_of_focus0223", "out_of_focus0284",
+             "out_of_focus0607", "motion0138", "motion0239"]
+
+
+def _fidelity(shared, stem):
+    from dbdbench.io import read_gray, read_rgb
+
+    img = read_rgb(shared / "cuhk" / "image" / f"{stem}.jpg")
+    ref = read_gray(shared / "cuhk" / "results" / "hifst" / f"{stem}_HiFSTBlurMap.png").astype(np.float64)
+    pred = hifst.HiFST().predict(img)
+    assert pred.shape == ref.shape
+    return float(np.corrcoef(pred.ravel(), ref.ravel())[0, 1])
+
+
+@pytest.mark.parametrize("stem", FIDELITY_STEMS)
+def test_fidelity_against_released_maps(shared, stem):
+    assert _fidelity(shared, stem) >= 0.99
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", sorted(set(ALL_STEMS) - set(FIDELITY_STEMS)))
+def test_fidelity_all_available(shared, stem):
+    assert _fidelity(shared, stem) >= 0.99
