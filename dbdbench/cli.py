@@ -178,11 +178,11 @@ def _warn_plugin_failures():
 @click.option("--allow-missing", is_flag=True, help="Score the GT images that have a map; report how many have none.")
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable files and report them, instead of stopping.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Threads decoding files.")
-@click.option("--out", type=click.Path(path_type=Path), help="Also write result.json and per_image.csv into this folder.")
+@click.option("--out", type=click.Path(path_type=Path), help="Also write result[.<split>.<protocol>].json and per_image[...].csv into this folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def score(maps_dir, map_suffix, map_polarity, allow_missing, skip_bad, workers, out, as_json, **kw):
     """Score precomputed maps from any method against a dataset's ground truth."""
-    from .api import list_samples, score_maps
+    from .api import list_samples, result_name, score_maps
     from .results import write_result
 
     _warn_plugin_failures()
@@ -196,7 +196,7 @@ def score(maps_dir, map_suffix, map_polarity, allow_missing, skip_bad, workers, 
             allow_missing=allow_missing, skip_bad=skip_bad, workers=workers, progress=advance,
         )
     if out is not None:
-        write_result(out, result, per_image)
+        write_result(out, result, per_image, name=result_name(dataset, protocol, None, subset))
     _present(result, as_json)
 
 
@@ -286,10 +286,13 @@ def plugins(as_json):
 @cli.command()
 @click.argument("runs_dir", type=click.Path(path_type=Path), default=Path("runs"))
 @click.option("--dataset", "dataset_name", help="Only this dataset.")
-@click.option("--result", "result_name", default="result", show_default=True, help="Which result file of each run (e.g. result.te1.ddffnet).")
+@click.option("--result", "result_name", default=None, help="Only this result file of each run (e.g. result.te1.ddffnet); default: all.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write the markdown here (atomically) instead of stdout.")
 def leaderboard(runs_dir, dataset_name, result_name, out):
-    """Generate leaderboard markdown (accuracy and timing tables) from the results under RUNS_DIR."""
+    """Generate leaderboard markdown from RUNS_DIR/<method>/<dataset>/result*.json.
+
+    One accuracy table per (dataset, split, protocol, file list), each with its own timing table.
+    """
     from .io import atomic_write_text
     from .leaderboard import collect_results, render_markdown
 

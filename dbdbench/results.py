@@ -91,6 +91,17 @@ def _thread_count() -> int | None:
         return os.cpu_count()
 
 
+def command_line() -> str | None:
+    """The command as a user would type it again: ``dbdbench`` plus the arguments, shell-quoted."""
+    import shlex
+
+    if not sys.argv:
+        return None
+    program = Path(sys.argv[0]).name
+    head = "dbdbench" if program in ("dbdbench", "cli.py", "__main__.py") else shlex.quote(sys.argv[0])
+    return " ".join([head, *map(shlex.quote, sys.argv[1:])])
+
+
 def timing_summary(times: dict[str, float]) -> dict[str, Any] | None:
     if not times:
         return None
@@ -132,7 +143,7 @@ def build_result(
     result["timing"] = timing
     result.update(extra or {})
     result["environment"] = environment(device)
-    result["command"] = " ".join(sys.argv) if sys.argv else None
+    result["command"] = command_line()
     result["created"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     return result
 
