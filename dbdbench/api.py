@@ -168,6 +168,8 @@ def run_method(
         device = resolve_device(device)
     elif device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
         raise DbdbenchError(f"--device {device!r}: expected auto, cpu or cuda")
+    else:
+        device = "cpu"  # handcrafted methods run on the CPU whatever was asked; record what really ran
     run_dir = Path(out) / method_dir_name(method_id, given) / dataset.name
     identity = {"method": method_id, "version": method_cls.version, "options": given, "plugin_version": plugin.version}
     check_cache_identity(run_dir, identity, force)

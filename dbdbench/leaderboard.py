@@ -85,13 +85,13 @@ def render_markdown(results: list[dict[str, Any]]) -> str:
         timed = [r for r in rows if r.get("timing")]
         if timed:
             lines.append("Timing (predict call per image, warm-up excluded):\n")
-            lines.append("| method | device | ms/image (mean) | ms/image (median) | images | machine |")
-            lines.append("|---|---|---|---|---|---|")
+            lines.append("| method | device | workers | ms/image (mean) | ms/image (median) | images | machine |")
+            lines.append("|---|---|---|---|---|---|---|")
             for r in timed:
                 t, env = r["timing"], r["environment"]
                 machine = env.get("gpu") or f"{env.get('cpu')} ({env.get('threads')} threads)"
                 lines.append(
-                    f"| {r['method'].get('id')} | {env.get('device')} | {t['mean_s'] * 1000:.1f} | {t['median_s'] * 1000:.1f} | {t['images_timed']} | {machine} |"
+                    f"| {r['method'].get('id')} | {env.get('device')} | {r.get('run', {}).get('workers', '-')} | {t['mean_s'] * 1000:.1f} | {t['median_s'] * 1000:.1f} | {t['images_timed']} | {machine} |"
                 )
             lines.append("")
         revs = sorted({str(r["environment"].get("git_revision")) for r in rows})
