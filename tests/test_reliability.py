@@ -564,7 +564,8 @@ def test_degenerate_gt_and_maps(tmp_path):
         r = succeeded(p)
         for key, value in r["metrics"].items():
             assert value is not None and np.isfinite(value) and 0 <= value <= 1, (key, value)
-    rows = [read_per_image(tmp_path / d / "per_image.csv") for d in ("a", "b")]
+    # b overrides the protocol (dbd+custom), so its files carry the variant name: per_image.dbd_custom.csv
+    rows = [read_per_image(tmp_path / "a" / "per_image.csv"), read_per_image(tmp_path / "b" / "per_image.dbd_custom.csv")]
     for kind in kinds:
         c = case("mismatch", kind + " (score)", "dbdbench score --maps DIR --gt DIR [--gt-polarity blur --minmax --positive blur]",
                  "exit 0; every per-image value finite and in [0, 1]")
@@ -691,8 +692,11 @@ def test_interrupt_and_resume(tmp_path, reference, sig, workers):
     out = tmp_path / "runs"
     args = [sys.executable, "-m", "dbdbench", "run", "--method", "fake-slow", "--images", str(reference["img"]),
             "--gt", str(reference["gt"]), "--out", str(out), "--workers", str(workers), "--json"]
+    # A shell that starts jobs in the background (nohup ... &, some CI launchers) hands them SIGINT *ignored*,
+    # and Python then never raises KeyboardInterrupt: give the child the default disposition a terminal would.
     proc = subprocess.Popen(args, env=_env(DBDBENCH_FAKE_SLEEP="0.4"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, encoding="utf-8", errors="replace")
+                            text=True, encoding="utf-8", errors="replace",
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     folder = maps_of(out, "fake-slow")
     written = _wait_for_maps(folder, 3, proc)
     assert written >= 3 and proc.poll() is None, f"run finished or stalled before the kill ({written} maps)"
