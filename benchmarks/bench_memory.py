@@ -73,7 +73,7 @@ def main() -> None:
             chosen = [stems[(i * len(stems)) // n] for i in range(n)]
             subset.write_text("\n".join(chosen) + "\n")
             cmd = [sys.executable, "-m", "dbdbench", "score", "--maps", str(maps_dir), "--map-suffix", SUFFIX,
-                   "--map-polarity", "blur", "--gt", str(gt_dir), "--gt-polarity", "blur", "--subset", str(subset),
+                   "--map-polarity", "focus", "--gt", str(gt_dir), "--gt-polarity", "blur", "--subset", str(subset),
                    "--workers", str(args.workers), "--json"]
             peak_mib, wall, result = measure(cmd)
             runs.append({
