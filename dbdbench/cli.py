@@ -131,8 +131,7 @@ class DbdbenchGroup(click.Group):
         try:
             from .plugins import get_registry
 
-            pm = get_registry()._pm
-            for impl in pm.hook.register_commands.get_hookimpls():
+            for impl in get_registry().manager.hook.register_commands.get_hookimpls():
                 try:
                     impl.function(cli=self)
                 except Exception as exc:  # noqa: BLE001

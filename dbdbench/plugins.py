@@ -53,6 +53,8 @@ class Registry:
     methods: dict[str, tuple[type, str]] = field(default_factory=dict)
     datasets: dict[str, tuple[type, str]] = field(default_factory=dict)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
+    #: The pluggy manager, for hooks called later (``register_commands`` when the CLI builds its commands).
+    manager: pluggy.PluginManager | None = field(default=None, repr=False)
 
     def method(self, method_id: str) -> type:
         return self._lookup("method", method_id, self.methods)
@@ -153,7 +155,7 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
     if _strict() and reg.failures():
         first = reg.failures()[0]
         raise PluginError(f"plugin {first.name!r} failed (DBDBENCH_STRICT_PLUGINS is set): {first.error}")
-    reg._pm = pm  # type: ignore[attr-defined]  # kept for register_commands
+    reg.manager = pm
     return reg
 
 

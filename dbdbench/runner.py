@@ -149,13 +149,14 @@ def _exit_with_parent(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _work(sample: Sample, map_path: Path) -> tuple[str, float | None, str | None, bool]:
+def _work(sample: Sample, map_path: Path) -> tuple[float | None, str | None]:
+    """(seconds, None) on success, (None, one-line error) on failure: errors cross the process boundary as text."""
     try:
-        return sample.stem, _WORKER(sample, map_path), None, False
+        return _WORKER(sample, map_path), None
     except DbdbenchError as exc:
-        return sample.stem, None, str(exc), True
+        return None, str(exc)
     except Exception as exc:  # noqa: BLE001
-        return sample.stem, None, f"method {_WORKER.method_id!r} on image {sample.stem!r}: {_one_line(exc)}", True
+        return None, f"method {_WORKER.method_id!r} on image {sample.stem!r}: {_one_line(exc)}"
 
 
 def run_predictions(
@@ -216,8 +217,7 @@ def run_predictions(
             futures = [pool.submit(_work, s, maps_dir / f"{s.stem}.png") for s in todo]
             try:
                 for sample, fut in zip(todo, futures):
-                    stem, seconds, error, _ = fut.result()
-                    finish(sample, seconds, error)
+                    finish(sample, *fut.result())
             except BaseException:
                 for fut in futures:
                     fut.cancel()
