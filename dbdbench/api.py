@@ -10,16 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .datasets.base import Dataset, Listing, Sample
+from .datasets.base import Dataset, Listing, Sample, files_by_stem
 from .datasets.real import subset as subset_listing
 from .errors import DatasetError, DbdbenchError
-from .methods import resolve_options
+from .methods import check_device, resolve_device, resolve_options
 from .plugins import get_registry
 from .protocols import Protocol
 from .results import build_result, timing_summary, write_result
 from .runner import check_cache_identity, method_dir_name, run_predictions
 from .scoring import ScoreItem, score_items
-from .datasets.base import files_by_stem
 
 Progress = Callable[[int], None]
 
@@ -163,12 +162,9 @@ def run_method(
     resolved = resolve_options(method_cls, options or {})  # validate before any work
     given = {k: v for k, v in resolved.items() if v != method_cls.options.get(k)}
     if method_cls.kind == "learned":
-        from .methods import resolve_device
-
         device = resolve_device(device)
-    elif device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-        raise DbdbenchError(f"--device {device!r}: expected auto, cpu or cuda")
     else:
+        check_device(device)
         device = "cpu"  # handcrafted methods run on the CPU whatever was asked; record what really ran
     run_dir = Path(out) / method_dir_name(method_id, given) / dataset.name
     identity = {"method": method_id, "version": method_cls.version, "options": given, "plugin_version": plugin.version}

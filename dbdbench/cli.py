@@ -367,15 +367,12 @@ def main(argv=None):
     debug = os.environ.get("DBDBENCH_DEBUG", "") not in ("", "0") or "--debug" in (argv or sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="dbdbench", standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         _stderr().print("interrupted; maps already written are kept, re-run to resume")
         sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        _stderr().print("interrupted; maps already written are kept, re-run to resume")
-        sys.exit(EXIT_INTERRUPTED)
     except DbdbenchError as exc:
         if debug:
             raise
@@ -392,20 +389,21 @@ def main(argv=None):
         if debug:
             raise
         if exc.filename is None and not about_disk:
-            _stderr().print(f"error: internal error ({type(exc).__name__}: {exc}); re-run with --debug for the traceback")
-            sys.exit(EXIT_INTERNAL)
+            _internal_error(exc)
         where = f"{exc.filename}: " if exc.filename is not None else ""
         _stderr().print(f"error: {where}{exc.strerror or exc}")
         sys.exit(DbdbenchError.exit_code)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if debug:
             raise
-        detail = str(exc).strip().splitlines()
-        _stderr().print(
-            f"error: internal error ({type(exc).__name__}: {detail[0] if detail else ''}); re-run with --debug for the traceback",
-            markup=False, soft_wrap=True,
-        )
-        sys.exit(EXIT_INTERNAL)
+        _internal_error(exc)
+
+
+def _internal_error(exc: BaseException):
+    """A bug in dbdbench or a plugin: one line naming the exception, exit 1."""
+    detail = str(exc).strip().splitlines()
+    _stderr().print(f"error: internal error ({type(exc).__name__}: {detail[0] if detail else ''}); re-run with --debug for the traceback")
+    sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -146,11 +146,16 @@ def raise_method(method_id: str, stem: str, problem: str):
     raise MethodError(method_id, stem, problem)
 
 
-def resolve_device(device: str) -> str:
-    """Turn ``auto`` into ``cuda`` when torch sees a GPU, else ``cpu``. Imports torch lazily."""
+def check_device(device: str) -> str:
+    """Refuse anything but ``auto``, ``cpu``, ``cuda`` or ``cuda:N``, without importing torch."""
     if device not in {"auto", "cpu", "cuda"} and not device.startswith("cuda:"):
         raise DbdbenchError(f"--device {device!r}: expected auto, cpu or cuda")
-    if device == "cpu":
+    return device
+
+
+def resolve_device(device: str) -> str:
+    """Turn ``auto`` into ``cuda`` when torch sees a GPU, else ``cpu``. Imports torch lazily."""
+    if check_device(device) == "cpu":
         return device
     import torch
 

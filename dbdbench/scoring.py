@@ -86,8 +86,11 @@ def score_items(
         except InputError as exc:
             if not skip_bad:
                 raise
-            skipped.append({"stem": _stem_of(items, exc.path), "file": str(exc.path), "reason": exc.problem})
-            reads = _ordered_reads(_after(items, exc.path), workers)
+            failed = _index_of(items, exc.path)
+            stem = items[failed].stem if failed is not None else Path(exc.path).stem
+            skipped.append({"stem": stem, "file": str(exc.path), "reason": exc.problem})
+            # the ordered reader died with the exception: restart it past the failed item
+            reads = _ordered_reads(items[failed + 1 :] if failed is not None else [], workers)
             continue
         try:
             pair = prepare(m, gt, protocol, map_polarity=map_polarity, gt_polarity=gt_polarity)
@@ -104,16 +107,9 @@ def score_items(
     return evaluator, skipped
 
 
-def _stem_of(items: list[ScoreItem], path: Path) -> str:
-    for item in items:
-        if path in (item.map_path, item.gt_path, item.coc_path):
-            return item.stem
-    return Path(path).stem
-
-
-def _after(items: list[ScoreItem], path: Path) -> list[ScoreItem]:
-    """The items after the one whose file failed (restarting the ordered reader past it)."""
+def _index_of(items: list[ScoreItem], path: Path) -> int | None:
+    """Position of the item that reads ``path`` (its map, GT or CoC file)."""
     for i, item in enumerate(items):
         if path in (item.map_path, item.gt_path, item.coc_path):
-            return items[i + 1 :]
-    return []
+            return i
+    return None

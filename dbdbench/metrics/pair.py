@@ -75,7 +75,7 @@ class PreparedPair:
 def focus_gt(gt_raw: np.ndarray, gt_polarity: str, threshold: float) -> np.ndarray:
     """Binary in-focus mask from a raw 0..255 GT: polarity normalised first, then ``> threshold``."""
     if gt_polarity == "blur":
-        gt_raw = 255 - gt_raw if gt_raw.dtype == np.uint8 else 255.0 - gt_raw
+        gt_raw = 255 - gt_raw  # uint8 stays uint8 (exact), floats stay floats
     return gt_raw > threshold
 
 
@@ -94,7 +94,7 @@ def prepare(
     # Score of the positive class on the 0..255 scale: invert once if map and class disagree.
     invert = (map_polarity == "focus") != (protocol.positive == "focus")
     if invert:
-        raw = 255 - map_raw if map_raw.dtype == np.uint8 else 255.0 - map_raw
+        raw = 255 - map_raw
     else:
         raw = map_raw
 

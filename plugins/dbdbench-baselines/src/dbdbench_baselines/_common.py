@@ -84,6 +84,16 @@ def gaussian(x: np.ndarray, sigma: float) -> np.ndarray:
     return ndimage.gaussian_filter(x, sigma=float(sigma), mode="reflect")
 
 
+def mean_of_normalised(feature, scales) -> np.ndarray:
+    """Average over ``scales`` of ``robust_normalize01(feature(s))``, clipped to [0, 1], float32."""
+    maps = iter(feature(s) for s in scales)
+    first = next(maps)
+    acc = robust_normalize01(first).astype(np.float32)
+    for m in maps:
+        acc += robust_normalize01(m)
+    return np.clip(acc / len(scales), 0.0, 1.0).astype(np.float32)
+
+
 def parse_scales(value) -> tuple[int, ...]:
     """Options arrive as tuples (defaults) or strings like ``"7,15,31"``."""
     if isinstance(value, str):

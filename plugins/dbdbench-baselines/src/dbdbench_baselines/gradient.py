@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from dbdbench.methods import Method
 
-from ._common import box_mean, parse_scales, robust_normalize01, to_gray
+from ._common import box_mean, mean_of_normalised, parse_scales, to_gray
 
 
 def gradient_energy_map(image: np.ndarray, scales=(7, 15, 31), eps: float = 1e-8) -> np.ndarray:
@@ -23,10 +23,7 @@ def gradient_energy_map(image: np.ndarray, scales=(7, 15, 31), eps: float = 1e-8
     gx = ndimage.sobel(g, axis=1, mode="reflect")
     gy = ndimage.sobel(g, axis=0, mode="reflect")
     e = gx * gx + gy * gy
-    acc = np.zeros(g.shape, np.float32)
-    for s in scales:
-        acc += robust_normalize01(np.sqrt(eps + box_mean(e, s)))
-    return np.clip(acc / len(scales), 0.0, 1.0).astype(np.float32)
+    return mean_of_normalised(lambda s: np.sqrt(eps + box_mean(e, s)), scales)
 
 
 class GradientEnergy(Method):

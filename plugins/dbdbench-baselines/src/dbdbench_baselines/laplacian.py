@@ -14,7 +14,7 @@ from scipy import ndimage
 
 from dbdbench.methods import Method
 
-from ._common import gaussian, local_variance, parse_scales, robust_normalize01, to_gray
+from ._common import gaussian, local_variance, mean_of_normalised, parse_scales, to_gray
 
 
 def laplacian_variance_map(image: np.ndarray, scales=(7, 15, 31), presmooth: float = 0.5, eps: float = 1e-6) -> np.ndarray:
@@ -22,10 +22,7 @@ def laplacian_variance_map(image: np.ndarray, scales=(7, 15, 31), presmooth: flo
     if presmooth > 0:
         g = gaussian(g, presmooth)
     lap = ndimage.laplace(g, mode="reflect")
-    acc = np.zeros(g.shape, np.float32)
-    for s in scales:
-        acc += robust_normalize01(np.log(eps + local_variance(lap, s)))
-    return np.clip(acc / len(scales), 0.0, 1.0).astype(np.float32)
+    return mean_of_normalised(lambda s: np.log(eps + local_variance(lap, s)), scales)
 
 
 class LaplacianVariance(Method):
