@@ -1,0 +1,106 @@
+"""The ``dbdbench`` command group and its entry point.
+
+Every user-facing failure is one line on stderr and a non-zero exit code;
+``--debug`` (or ``DBDBENCH_DEBUG=1``) shows the traceback instead. Commands
+live in sibling modules, one per command group, and attach themselves to
+:data:`cli` when :mod:`dbdbench.cli` is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import DbdbenchError
+from .common import err_console
+
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL = 1
+EXIT_INTERRUPTED = 130
+
+
+class DbdbenchGroup(click.Group):
+    """Adds plugin commands lazily, so a broken plugin cannot break ``--help``."""
+
+    _plugins_added = False
+
+    def _add_plugin_commands(self):
+        if self._plugins_added:
+            return
+        self._plugins_added = True
+        try:
+            from ..plugins import get_registry
+
+            for impl in get_registry().manager.hook.register_commands.get_hookimpls():
+                try:
+                    impl.function(cli=self)
+                except Exception as exc:  # noqa: BLE001
+                    err_console().print(f"warning: plugin {impl.plugin_name!r} failed to add commands: {exc}")
+        except DbdbenchError:
+            pass
+
+    def list_commands(self, ctx):
+        self._add_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        self._add_plugin_commands()
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=DbdbenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dbdbench")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.pass_context
+def cli(ctx, debug):
+    """dbdbench: comparable defocus blur detection benchmarks."""
+    if debug:
+        os.environ["DBDBENCH_DEBUG"] = "1"
+
+
+def main(argv=None):
+    """Entry point: turns every failure into one line on stderr and an exit code."""
+    debug = os.environ.get("DBDBENCH_DEBUG", "") not in ("", "0") or "--debug" in (argv or sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="dbdbench", standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err_console().print("interrupted; maps already written are kept, re-run to resume")
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except DbdbenchError as exc:
+        if debug:
+            raise
+        err_console().print(f"error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+    except OSError as exc:
+        # A file-system problem the user can act on (output path is a file, disk full, read-only, no permission):
+        # name the file and the problem. An OSError that names no file and is not about the disk is a bug.
+        import errno
+
+        about_disk = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+        if debug:
+            raise
+        if exc.filename is None and not about_disk:
+            _internal_error(exc)
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        err_console().print(f"error: {where}{exc.strerror or exc}")
+        sys.exit(DbdbenchError.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if debug:
+            raise
+        _internal_error(exc)
+
+
+def _internal_error(exc: BaseException):
+    """A bug in dbdbench or a plugin: one line naming the exception, exit 1."""
+    detail = str(exc).strip().splitlines()
+    err_console().print(f"error: internal error ({type(exc).__name__}: {detail[0] if detail else ''}); re-run with --debug for the traceback")
+    sys.exit(EXIT_INTERNAL)
+

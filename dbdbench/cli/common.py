@@ -1,0 +1,178 @@
+"""What every command shares: consoles, progress bars, the protocol and dataset options, result presentation.
+
+Data goes to stdout (a table, or JSON with ``--json``); progress and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from ..errors import DbdbenchError
+from ..methods import parse_option_pairs
+
+
+def err_console():
+    from rich.console import Console
+
+    # Messages are plain text (paths may contain '[...]'), one line each however long: no markup, no wrapping.
+    return Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+
+
+def out_console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@contextmanager
+def progress_bar(label: str, total: int):
+    """A rich progress bar on stderr (only when stderr is a terminal); yields an ``advance(n)`` callback."""
+    if not sys.stderr.isatty():
+        yield lambda n=1: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err_console(), transient=True,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n=1: progress.advance(task, n)
+
+
+# ------------------------------------------------------------------ shared options
+
+
+def protocol_options(fn):
+    """``--protocol`` plus one override flag per protocol option."""
+    options = [
+        click.option("--protocol", default="dbd", show_default=True, help="Named scoring protocol (see 'dbdbench list protocols')."),
+        click.option("--positive", type=click.Choice(["focus", "blur"]), help="Override: which class is positive."),
+        click.option("--gt-threshold", type=float, help="Override: GT (0..255, in-focus white) is positive where > this."),
+        click.option("--minmax/--no-minmax", default=None, help="Override: per-image min-max normalisation of maps."),
+        click.option("--quantisation", type=click.Choice(["round", "floor"]), help="Override: score to 256 levels."),
+        click.option("--adaptive-factor", type=float, help="Override: adaptive threshold = factor x mean score."),
+        click.option("--fixed-threshold", type=float, help="Override: threshold of f_fixed."),
+        click.option("--resize", type=click.Choice(["bilinear", "nearest", "none"]), help="Override: map-to-GT resize rule."),
+        click.option("--aggregation", type=click.Choice(["image", "curve"]), help="Override: F of per-image curves, or of mean P/R."),
+        click.option("--beta2", type=float, help="Override: beta^2 of the F-measure."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def protocol_from(kw):
+    from ..protocols import get_protocol
+
+    keys = ("positive", "gt_threshold", "minmax", "quantisation", "adaptive_factor", "fixed_threshold", "resize", "aggregation", "beta2")
+    return get_protocol(kw.pop("protocol"), **{k: kw.pop(k) for k in keys})
+
+
+def dataset_options(fn):
+    options = [
+        click.option("--dataset", "dataset_name", help="Dataset adapter (see 'dbdbench list datasets')."),
+        click.option("--root", type=click.Path(path_type=Path), help="Dataset root (default: $DBDBENCH_DATA/<name>)."),
+        click.option("--split", help="Dataset split (default: the dataset's default)."),
+        click.option("--images", type=click.Path(path_type=Path), help="With --dataset folder: the photos."),
+        click.option("--gt", type=click.Path(path_type=Path), help="A folder of GT masks (implies --dataset folder)."),
+        click.option("--gt-polarity", type=click.Choice(["focus", "blur"]), help="White GT pixels are in focus, or blurred."),
+        click.option("--subset", type=click.Path(path_type=Path), help="Text file of image names to keep (one a line)."),
+        click.option("--dataset-option", "dataset_option", multiple=True, metavar="KEY=VALUE", help="Adapter option (e.g. n=50 for synth)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def dataset_from(kw):
+    from ..api import open_dataset
+
+    name = kw.pop("dataset_name")
+    images, gt, gt_polarity = kw.pop("images"), kw.pop("gt"), kw.pop("gt_polarity")
+    options = parse_option_pairs(kw.pop("dataset_option"))
+    if gt is not None or images is not None:
+        if name not in (None, "folder"):
+            raise DbdbenchError("--gt/--images describe a folder dataset; do not combine them with --dataset " + name)
+        if gt is None:
+            raise DbdbenchError("--images needs --gt DIR (and --gt-polarity focus|blur)")
+        options.update(images=images, gt=gt, gt_polarity=gt_polarity or "focus")
+        return open_dataset("folder", root=kw.pop("root"), split=kw.pop("split"), options=options)
+    if name is None:
+        raise DbdbenchError("give --dataset NAME (see 'dbdbench list datasets') or --gt DIR --gt-polarity focus|blur")
+    return open_dataset(name, root=kw.pop("root"), split=kw.pop("split"), gt_polarity=gt_polarity, options=options)
+
+
+
+def warn_plugin_failures():
+    from ..plugins import get_registry
+
+    for record in get_registry().failures():
+        err_console().print(f"warning: plugin {record.name!r} failed to load and was skipped: {record.error} (see 'dbdbench plugins')")
+
+
+# ------------------------------------------------------------------ presentation
+
+def print_table(title, columns, rows):
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*[_cell(row.get(c)) for c in columns])
+    out_console().print(table)
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def present_result(result, as_json):
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+        return
+    from rich.table import Table
+
+    m = result["metrics"]
+    ds = result["dataset"]
+    title = f"{result['method'].get('id')} on {ds['name']} ({ds.get('split')}, {result['n_images']} images), protocol {result['protocol']['name']}"
+    table = Table(title=title)
+    for col in ("mae ↓", "f_max ↑", "f_mean ↑", "f_adaptive ↑", "f_fixed ↑"):
+        table.add_column(col, justify="right")
+    table.add_row(*(f"{m[k]:.4f}" for k in ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")))
+    console = out_console()
+    console.print(table)
+    if result.get("timing"):
+        t = result["timing"]
+        console.print(f"predict time: {t['mean_s'] * 1000:.1f} ms/image mean, {t['median_s'] * 1000:.1f} ms median over {t['images_timed']} images")
+    if result.get("coc_bands"):
+        bands = Table(title="by circle of confusion (px)")
+        for col in ("CoC band", "pixels", "accuracy", "predicted in focus", "mae"):
+            bands.add_column(col, justify="right")
+        for b in result["coc_bands"]:
+            bands.add_row(b["band_px"], str(b["pixels"]), *(f"{b[k]:.3f}" if b[k] is not None else "-" for k in ("accuracy", "predicted_in_focus", "mae")))
+        console.print(bands)
+    if result.get("skipped"):
+        err_console().print(f"skipped {len(result['skipped'])} images (listed in the result's 'skipped'); first: {result['skipped'][0]}")
+    missing = result.get("missing_maps", {}).get("count")
+    if missing:
+        err_console().print(f"{missing} GT images had no map and were not scored (--allow-missing)")
+
