@@ -36,5 +36,15 @@ def register_datasets(register):
 
 
 @hookspec
+def register_trainers(register):
+    """Register training for learned methods: call ``register(method_id, train)`` once per trainable method.
+
+    ``train(request)`` receives a :class:`dbdbench.training.TrainRequest` (dataset adapter, split, options,
+    step budget, device, output folder, resume flag, seed, a progress callback) and returns a summary dict.
+    ``dbdbench train`` only parses and dispatches; torch is imported inside ``train``, never at plugin import.
+    """
+
+
+@hookspec
 def register_commands(cli):
     """Add extra click commands to the ``dbdbench`` command group (``cli.add_command(...)``)."""

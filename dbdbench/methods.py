@@ -55,8 +55,19 @@ class Method:
         return [self.predict(im) for im in images]
 
     def provenance(self) -> dict[str, Any]:
-        """Facts recorded in every result: override to add e.g. the weights' hash."""
+        """Facts recorded in every result and in the map-cache identity: override to add the weights' hash.
+
+        Learned methods return at least ``{"weights": <path or "random">, "weights_sha256": <hex or None>}``,
+        so maps made with other weights are never reused and untrained networks are flagged.
+        """
         return {}
+
+    def model_forward(self, height: int, width: int):
+        """Optional, for ``dbdbench bench``: a zero-argument callable that runs only the model on a prepared
+        input of this size (no decoding, resizing or post-processing), synchronising the device before it
+        returns. ``None`` (the default): the method has no separable model and only end-to-end time is measured.
+        """
+        return None
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class PluginRecord:
     error: str | None = None
     methods: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
+    trainers: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -52,6 +53,8 @@ class Registry:
     plugins: list[PluginRecord] = field(default_factory=list)
     methods: dict[str, tuple[type, str]] = field(default_factory=dict)
     datasets: dict[str, tuple[type, str]] = field(default_factory=dict)
+    #: method id -> (train callable, plugin name), from ``register_trainers``.
+    trainers: dict[str, tuple[Callable[..., Any], str]] = field(default_factory=dict)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
     #: The pluggy manager, for hooks called later (``register_commands`` when the CLI builds its commands).
     manager: pluggy.PluginManager | None = field(default=None, repr=False)
@@ -61,6 +64,14 @@ class Registry:
 
     def dataset(self, name: str) -> type:
         return self._lookup("dataset", name, self.datasets)
+
+    def trainer(self, method_id: str) -> Callable[..., Any]:
+        """The training entry point of a method; a clear error for unknown or untrainable methods."""
+        self.method(method_id)  # unknown ids fail with the usual message
+        if method_id not in self.trainers:
+            trainable = ", ".join(sorted(self.trainers)) or "none"
+            raise DbdbenchError(f"method {method_id!r} cannot be trained (trainable methods: {trainable})")
+        return self.trainers[method_id][0]
 
     def method_plugin(self, method_id: str) -> PluginRecord:
         name = self.methods[method_id][1]
@@ -152,6 +163,15 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
             except Exception as exc:  # noqa: BLE001
                 record.status, record.error = "failed", _one_line(exc)
 
+    for impl in pm.hook.register_trainers.get_hookimpls():
+        record = records[impl.plugin_name]
+        if record.status == "failed":
+            continue
+        try:
+            impl.function(register=_make_trainer_register(reg, record))
+        except Exception as exc:  # noqa: BLE001
+            record.status, record.error = "failed", _one_line(exc)
+
     if _strict() and reg.failures():
         first = reg.failures()[0]
         raise PluginError(f"plugin {first.name!r} failed (DBDBENCH_STRICT_PLUGINS is set): {first.error}")
@@ -182,6 +202,18 @@ def _make_register(reg: Registry, record: PluginRecord, table: dict, kind: str) 
             return
         table[key] = (cls, record.name)
         (record.methods if kind == "method" else record.datasets).append(key)
+
+    return register
+
+
+def _make_trainer_register(reg: Registry, record: PluginRecord) -> Callable[[str, Callable[..., Any]], None]:
+    def register(method_id: str, train: Callable[..., Any]) -> None:
+        if not isinstance(method_id, str) or not _ID_PATTERN.match(method_id) or not callable(train):
+            raise PluginError(f"register_trainers: expected (method id, callable), got ({method_id!r}, {train!r})")
+        if method_id in reg.trainers:
+            raise PluginError(f"trainer for {method_id!r} is registered by both {reg.trainers[method_id][1]!r} and {record.name!r}")
+        reg.trainers[method_id] = (train, record.name)
+        record.trainers.append(method_id)
 
     return register
 
