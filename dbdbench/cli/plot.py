@@ -1,0 +1,42 @@
+"""``plot``: PR and F-measure curves (PNG + SVG) and a qualitative grid from run folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .app import cli
+from .common import err_console
+
+
+def split_names(values) -> list[str]:
+    """``--methods a,b --methods c`` -> ``[a, b, c]``."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+@cli.command()
+@click.argument("runs_dir", type=click.Path(path_type=Path))
+@click.option("--dataset", "dataset_name", help="Only results on this dataset.")
+@click.option("--methods", multiple=True, metavar="NAMES",
+              help="Only these rows (method folder names such as lbp@refine=true, or method ids); comma-separated or repeated.")
+@click.option("--images", "stems", multiple=True, metavar="STEMS",
+              help="Images of the qualitative grid (comma-separated or repeated); default: each method's best, median and worst.")
+@click.option("--rank-by", default="f_max", show_default=True, help="Per-image column that picks best/median/worst images.")
+@click.option("--no-grid", is_flag=True, help="Curves only, no qualitative grid.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the figures.")
+def plot(runs_dir, dataset_name, methods, stems, rank_by, no_grid, out):
+    """Figures from RUNS_DIR/<method>/<dataset>/result*.json: precision-recall and F-measure-by-threshold
+    curves (PNG and SVG) and a photo | GT | maps grid, one colour per method in every figure.
+
+    One set of figures per dataset, split, protocol and file list; files are named after the group
+    (e.g. synth-test-dbd_pr.svg).
+    """
+    from ..plots import plot_runs
+
+    written, warnings = plot_runs(runs_dir, out, dataset=dataset_name, methods=split_names(methods),
+                                  stems=split_names(stems) or None, rank_by=rank_by, qualitative=not no_grid)
+    for line in warnings:
+        err_console().print(f"warning: {line}")
+    for path in written:
+        click.echo(str(path))

@@ -1,0 +1,512 @@
+"""Figures from run folders: PR curves, F-measure-vs-threshold curves and qualitative grids. Presentation only.
+
+The curves are the two figures every DBD paper shows (Zhang & Yan, ECCV 2020, figs. 6-7; Zhao et al.,
+CVPR 2021, fig. 6): precision against recall and F-measure against the 8-bit threshold 0..255, one
+line per method, read straight from ``result*.json`` ``curves``. The qualitative grid is the figure
+both papers show next to them: photo | GT | every method's map, for chosen images or for each
+method's best, median and worst image by a per-image metric.
+
+A method keeps one colour in every figure and in the HTML report (:func:`method_colours`), and
+matplotlib is imported only here, inside the functions, with the Agg backend (no display needed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from .errors import DbdbenchError
+
+#: Distinguishable colours (matplotlib's tab10, then darker companions) for method lines and labels.
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#393b79", "#8c6d31", "#843c39", "#7b4173", "#637939", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363",
+)
+#: Methods this project ships or reproduces keep the same colour whatever else is plotted with them.
+PRESET_COLOURS = {
+    "gradient": 0, "laplacian": 1, "dct": 2, "hifst": 3, "lbp": 4, "svd": 5, "rtdbd": 6, "selfgen": 9,
+}
+#: Per-image columns where a lower value is better; every other numeric column except these neutral
+#: ones is higher-is-better (F-measures, precisions, recalls). Never inferred from a name elsewhere.
+LOWER_IS_BETTER = {"mae", "predict_s"}
+NEUTRAL_COLUMNS = {"gt_positive_fraction"}
+#: The variant part of ``result.<variant>.json`` / ``per_image.<variant>.csv``.
+_RESULT_NAME = re.compile(r"^result(?P<variant>(\.[^/]+)?)\.json$")
+
+
+def method_colours(names: Iterable[str]) -> dict[str, str]:
+    """A stable colour per method row name: presets first, then a hash of the name, probing past collisions.
+
+    The same name gets the same colour in every figure of one report; a name keeps its colour across
+    reports unless another method in the set hashed to the same slot first (presets and names are
+    processed in a fixed order, so the result never depends on the order the names came in).
+    """
+    names = sorted(set(names), key=lambda n: (n not in PRESET_COLOURS, n))
+    taken: set[int] = set()
+    out: dict[str, str] = {}
+    for name in names:
+        slot = PRESET_COLOURS.get(name)
+        if slot is None:
+            slot = int(hashlib.sha1(name.encode("utf-8")).hexdigest(), 16) % len(PALETTE)
+        for step in range(len(PALETTE)):
+            candidate = (slot + step) % len(PALETTE)
+            if candidate not in taken or len(taken) >= len(PALETTE):
+                slot = candidate
+                break
+        taken.add(slot)
+        out[name] = PALETTE[slot]
+    return out
+
+
+def metric_direction(column: str) -> str | None:
+    """``higher``, ``lower`` or None (no better direction) for a per-image column."""
+    from .metrics import METRICS
+
+    if column in METRICS:
+        return METRICS[column][1]
+    if column in LOWER_IS_BETTER:
+        return "lower"
+    if column in NEUTRAL_COLUMNS or column == "stem":
+        return None
+    return "higher"
+
+
+# ------------------------------------------------------------------ reading run folders
+
+
+@dataclass
+class RunEntry:
+    """One method's result in one group: the row name, the result, and where its maps and per-image table are."""
+
+    row: str
+    path: Path
+    result: dict[str, Any]
+
+    @property
+    def variant(self) -> str:
+        m = _RESULT_NAME.match(self.path.name)
+        return m.group("variant") if m else ""
+
+    @property
+    def per_image_path(self) -> Path:
+        return self.path.parent / f"per_image{self.variant}.csv"
+
+    @property
+    def maps_dir(self) -> Path:
+        recorded = self.result["method"].get("maps")
+        local = self.path.parent / "maps"
+        if local.is_dir():
+            return local
+        return Path(recorded) if recorded else local
+
+    @property
+    def map_suffix(self) -> str:
+        return self.result["method"].get("map_suffix") or ""
+
+    @property
+    def map_polarity(self) -> str:
+        return self.result["method"].get("map_polarity") or "focus"
+
+    def map_path(self, stem: str) -> Path | None:
+        for ext in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
+            candidate = self.maps_dir / f"{stem}{self.map_suffix}{ext}"
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def per_image(self) -> list[dict[str, Any]]:
+        """The per-image table as dicts (numbers as floats); empty when the CSV is missing."""
+        import csv
+
+        try:
+            with open(self.per_image_path, newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+        except OSError:
+            return []
+        out = []
+        for row in rows:
+            rec: dict[str, Any] = {}
+            for key, value in row.items():
+                if key == "stem":
+                    rec[key] = value
+                    continue
+                try:
+                    number = float(value)
+                    rec[key] = number if math.isfinite(number) else None
+                except (TypeError, ValueError):
+                    rec[key] = None
+            out.append(rec)
+        return out
+
+
+@dataclass
+class Group:
+    """Results that can share a figure: same dataset, split, protocol and scored file list."""
+
+    dataset: str
+    split: str | None
+    protocol: str
+    file_list_hash: str | None
+    slug: str = ""
+    entries: list[RunEntry] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        n = self.entries[0].result.get("n_images") if self.entries else "?"
+        return f"{self.dataset} ({self.split}), protocol {self.protocol}, {n} images"
+
+    @property
+    def dataset_record(self) -> dict[str, Any]:
+        return self.entries[0].result["dataset"]
+
+
+def _looks_like_result(result: Any) -> bool:
+    return (
+        isinstance(result, dict)
+        and all(isinstance(result.get(k), dict) for k in ("protocol", "dataset", "method", "metrics"))
+        and "name" in result["dataset"] and "name" in result["protocol"]
+    )
+
+
+def collect_groups(
+    runs_dir: str | Path, *, dataset: str | None = None, methods: Iterable[str] | None = None
+) -> tuple[list[Group], list[tuple[Path, str]]]:
+    """Every ``RUNS_DIR/<method-dir>/<dataset-dir>/result*.json``, grouped for plotting.
+
+    ``methods`` keeps only rows whose name (the method folder, e.g. ``lbp@refine=true``) or method id is
+    listed. Returns the groups (rows sorted by f_max, best first) and the files left out with the reason.
+    """
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise DbdbenchError(f"{runs_dir}: not a folder (expected RUNS_DIR/<method>/<dataset>/result*.json)")
+    wanted = {m for m in (methods or []) if m}
+    groups: dict[tuple, Group] = {}
+    problems: list[tuple[Path, str]] = []
+    for path in sorted(runs_dir.glob("*/*/result*.json")):
+        if not _RESULT_NAME.match(path.name):
+            continue
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            problems.append((path, f"unreadable ({type(exc).__name__})"))
+            continue
+        if not _looks_like_result(result):
+            problems.append((path, "not a dbdbench result (missing protocol, dataset, method or metrics)"))
+            continue
+        ds = result["dataset"]
+        if dataset and ds.get("name") != dataset:
+            continue
+        row = path.parent.parent.name
+        if wanted and row not in wanted and result["method"].get("id") not in wanted:
+            continue
+        key = (ds["name"], ds.get("split"), result["protocol"]["name"], ds.get("file_list_hash"))
+        group = groups.setdefault(key, Group(*key))
+        group.entries.append(RunEntry(row=row, path=path, result=result))
+    out = sorted(groups.values(), key=lambda g: (g.dataset, g.split or "", g.protocol, -len(g.entries), g.file_list_hash or ""))
+    used: set[str] = set()
+    for group in out:
+        group.entries.sort(key=lambda e: (-float(e.result["metrics"].get("f_max") or 0.0), e.row))
+        # A group with rows of one name twice (result.json and result.limit20.json of one method) keeps both,
+        # told apart by their file name.
+        counts: dict[str, int] = {}
+        for e in group.entries:
+            counts[e.row] = counts.get(e.row, 0) + 1
+        for e in group.entries:
+            if counts[e.row] > 1 and e.variant:
+                e.row = f"{e.row}{e.variant.replace('.', ' ')}".strip()
+        variant = group.entries[0].variant
+        slug = _safe(f"{group.dataset}{variant}") if variant else _safe(f"{group.dataset}-{group.split}-{group.protocol}")
+        if slug in used:
+            slug = f"{slug}-{(group.file_list_hash or 'x')[:8]}"
+        used.add(slug)
+        group.slug = slug
+    return out, problems
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._=@+-]+", "_", text).strip("._") or "group"
+
+
+# ------------------------------------------------------------------ images of a group
+
+
+def locate_samples(record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """Re-open the dataset a result was scored on, to find each stem's photo and GT.
+
+    Returns ``({stem: Sample}, None)`` or ``({}, reason)`` when the dataset cannot be opened here
+    (root moved, plugin missing): figures then show the maps without photo and GT.
+    """
+    from .api import open_dataset
+
+    bookkeeping = {"name", "split", "root", "gt_polarity", "n_images", "file_list_hash", "n_listed", "generator_version"}
+    options = {k: v for k, v in record.items() if k not in bookkeeping and v is not None}
+    root = record.get("root")
+    try:
+        dataset = open_dataset(record["name"], root=root, split=record.get("split"),
+                               gt_polarity=record.get("gt_polarity"), options=options)
+        listing = dataset.list()
+    except Exception as exc:  # noqa: BLE001 - any failure only means no photo/GT columns
+        text = str(exc).strip().splitlines()
+        return {}, f"dataset {record.get('name')!r} could not be re-opened ({text[0] if text else type(exc).__name__})"
+    return {s.stem: s for s in listing.samples}, None
+
+
+def load_photo(sample: Any, max_side: int | None = None) -> np.ndarray | None:
+    from .io import read_rgb
+
+    if sample is None or sample.image is None:
+        return None
+    try:
+        return _shrink(read_rgb(sample.image), max_side)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def load_gt(sample: Any, polarity: str, max_side: int | None = None) -> np.ndarray | None:
+    """The GT as 8-bit, in-focus white whatever the dataset's polarity."""
+    from .io import read_gray
+
+    if sample is None:
+        return None
+    try:
+        gt = np.asarray(read_gray(sample.gt), dtype=np.float64)
+    except Exception:  # noqa: BLE001
+        return None
+    if polarity == "blur":
+        gt = 255.0 - gt
+    return _shrink(np.clip(np.rint(gt), 0, 255).astype(np.uint8), max_side)
+
+
+def load_map(entry: RunEntry, stem: str, max_side: int | None = None) -> np.ndarray | None:
+    """A method's map as 8-bit, in-focus white (maps scored with ``--map-polarity blur`` are inverted)."""
+    from .io import read_gray
+
+    path = entry.map_path(stem)
+    if path is None:
+        return None
+    try:
+        arr = np.asarray(read_gray(path), dtype=np.float64)
+    except Exception:  # noqa: BLE001
+        return None
+    if entry.map_polarity == "blur":
+        arr = 255.0 - arr
+    return _shrink(np.clip(np.rint(arr), 0, 255).astype(np.uint8), max_side)
+
+
+def _shrink(arr: np.ndarray, max_side: int | None) -> np.ndarray:
+    if max_side is None or max(arr.shape[:2]) <= max_side:
+        return arr
+    from PIL import Image
+
+    img = Image.fromarray(arr)
+    img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return np.asarray(img)
+
+
+def pick_images(group: Group, rank_by: str = "f_max") -> list[tuple[str, str]]:
+    """Each method's best, median and worst image by ``rank_by`` (direction from metric metadata).
+
+    Returns ``(stem, why)`` pairs without repeats, in method order; ``why`` names every pick of that stem.
+    """
+    direction = metric_direction(rank_by)
+    if direction is None:
+        raise DbdbenchError(f"--rank-by {rank_by}: not a metric with a better direction")
+    picks: dict[str, list[str]] = {}
+    for entry in group.entries:
+        rows = [r for r in entry.per_image() if r.get(rank_by) is not None]
+        if not rows:
+            if entry.per_image() and rank_by not in entry.per_image()[0]:
+                columns = ", ".join(k for k in entry.per_image()[0] if k != "stem")
+                raise DbdbenchError(f"--rank-by {rank_by}: {entry.per_image_path} has no such column (columns: {columns})")
+            continue
+        rows.sort(key=lambda r: (r[rank_by], r["stem"]), reverse=(direction == "higher"))
+        chosen = (("best", rows[0]), ("median", rows[(len(rows) - 1) // 2]), ("worst", rows[-1]))
+        for label, row in chosen:
+            picks.setdefault(row["stem"], []).append(f"{label} {entry.row} ({rank_by} {row[rank_by]:.3f})")
+    return [(stem, "; ".join(why)) for stem, why in picks.items()]
+
+
+# ------------------------------------------------------------------ figures
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({
+        "svg.hashsalt": "dbdbench",  # stable SVG ids: the same runs give byte-identical figures
+        "svg.fonttype": "none",
+        "font.size": 10,
+        "axes.titlesize": 10,
+        "legend.fontsize": 8,
+    })
+    return plt
+
+
+def _save(fig, base: Path, formats: Iterable[str], dpi: int = 150) -> list[Path]:
+    written = []
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for fmt in formats:
+        path = base.with_name(f"{base.name}.{fmt}")
+        # No date (stable files) and no creator block or DOCTYPE: the SVG names no URL but its XML namespaces.
+        metadata = dict.fromkeys(("Date", "Creator", "Format", "Type")) if fmt == "svg" else {}
+        tmp = path.with_name(f".{path.name}.tmp")
+        fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
+        if fmt == "svg":
+            text = tmp.read_text(encoding="utf-8")
+            tmp.write_text(re.sub(r"<!DOCTYPE svg[^>]*>\n?", "", text, count=1), encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    return written
+
+
+def plot_curves(group: Group, colours: dict[str, str], out_dir: str | Path,
+                formats: Iterable[str] = ("png", "svg")) -> list[Path]:
+    """``<slug>_pr`` (precision against recall) and ``<slug>_f`` (F-measure against threshold), each per format."""
+    plt = _pyplot()
+    out_dir = Path(out_dir)
+    formats = tuple(formats)
+    beta2 = group.entries[0].result["protocol"].get("beta2", 0.3)
+    written: list[Path] = []
+
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    for entry in group.entries:
+        c = entry.result.get("curves") or {}
+        if not c.get("precision") or not c.get("recall"):
+            continue
+        ax.plot(c["recall"], c["precision"], color=colours[entry.row], lw=1.8,
+                label=f"{entry.row} (F$_{{max}}$ {entry.result['metrics']['f_max']:.3f})")
+    ax.set(xlabel="Recall", ylabel="Precision", xlim=(0, 1), ylim=(0, 1.02),
+           title=f"Precision-recall: {group.title}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower left", frameon=True)
+    written += _save(fig, out_dir / f"{group.slug}_pr", formats)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    for entry in group.entries:
+        c = entry.result.get("curves") or {}
+        if not c.get("f"):
+            continue
+        thresholds = c.get("threshold") or list(range(len(c["f"])))
+        ax.plot(thresholds, c["f"], color=colours[entry.row], lw=1.8,
+                label=f"{entry.row} (F$_{{max}}$ {entry.result['metrics']['f_max']:.3f})")
+    ax.set(xlabel="Threshold (8-bit map value)", ylabel=f"F-measure ($\\beta^2$ = {beta2:g})", xlim=(0, 255), ylim=(0, 1.02),
+           title=f"F-measure by threshold: {group.title}")
+    ax.set_xticks([0, 32, 64, 96, 128, 160, 192, 224, 255])
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", frameon=True)
+    written += _save(fig, out_dir / f"{group.slug}_f", formats)
+    plt.close(fig)
+    return written
+
+
+def plot_qualitative(
+    group: Group,
+    colours: dict[str, str],
+    out_dir: str | Path,
+    *,
+    stems: list[str] | None = None,
+    rank_by: str = "f_max",
+    samples: dict[str, Any] | None = None,
+    max_side: int = 240,
+    formats: Iterable[str] = ("png",),
+) -> tuple[list[Path], list[str]]:
+    """``<slug>_qualitative``: one row per image, columns photo | GT | each method's map (best method first).
+
+    ``stems`` chooses the images; otherwise each method's best, median and worst by ``rank_by``.
+    Returns the files written and warnings (images without photo/GT, unknown stems).
+    """
+    warnings: list[str] = []
+    if samples is None:
+        samples, reason = locate_samples(group.dataset_record)
+        if reason:
+            warnings.append(f"{reason}: the grid shows maps only")
+    if stems:
+        known = set(samples) | {s for e in group.entries for s in (r["stem"] for r in e.per_image())}
+        unknown = [s for s in stems if s not in known]
+        warnings += [f"--images {s}: not in {group.title}; left out of its grid" for s in unknown]
+        rows = [(s, "") for s in stems if s not in unknown]
+    else:
+        rows = pick_images(group, rank_by)
+    if not rows:
+        return [], warnings + [f"{group.title}: no per-image table to pick images from"]
+
+    values = {e.row: {r["stem"]: r for r in e.per_image()} for e in group.entries}
+    plt = _pyplot()
+    n_cols = 2 + len(group.entries)
+    cell = 1.75
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(cell * n_cols + 1.2, cell * len(rows) * 0.95 + 0.6), squeeze=False)
+    headers = ["Image", "GT (in focus white)"] + [e.row for e in group.entries]
+    head_colours = ["black", "black"] + [colours[e.row] for e in group.entries]
+    for r, (stem, why) in enumerate(rows):
+        sample = samples.get(stem)
+        cells = [load_photo(sample, max_side), load_gt(sample, group.dataset_record.get("gt_polarity", "focus"), max_side)]
+        cells += [load_map(e, stem, max_side) for e in group.entries]
+        for c, arr in enumerate(cells):
+            ax = axes[r][c]
+            ax.set_xticks([]), ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if arr is None:
+                ax.text(0.5, 0.5, "not available", ha="center", va="center", fontsize=7, color="grey", transform=ax.transAxes)
+            elif arr.ndim == 3:
+                ax.imshow(arr, interpolation="lanczos")
+            else:
+                ax.imshow(arr, cmap="gray", vmin=0, vmax=255, interpolation="lanczos")
+            if r == 0:
+                ax.set_title(headers[c], color=head_colours[c], fontsize=9, fontweight="bold")
+            if c >= 2:
+                value = values[group.entries[c - 2].row].get(stem, {}).get(rank_by)
+                if value is not None:
+                    ax.set_xlabel(f"{rank_by} {value:.3f}", fontsize=7, labelpad=1)
+                for spine in ax.spines.values():
+                    spine.set_visible(True)
+                    spine.set_edgecolor(head_colours[c])
+                    spine.set_linewidth(1.5)
+        label = stem if not why else f"{stem}\n" + "\n".join(why.split("; "))
+        axes[r][0].set_ylabel(label, fontsize=6.5, rotation=0, ha="right", va="center", labelpad=4)
+    fig.suptitle(f"Qualitative comparison: {group.title}", fontsize=10)
+    fig.tight_layout()
+    written = _save(fig, Path(out_dir) / f"{group.slug}_qualitative", formats, dpi=110)
+    plt.close(fig)
+    missing = sum(1 for stem, _ in rows if stem not in samples)
+    if missing and samples:
+        warnings.append(f"{missing} of {len(rows)} images have no photo/GT in the re-opened dataset")
+    return written, warnings
+
+
+def plot_runs(
+    runs_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    dataset: str | None = None,
+    methods: Iterable[str] | None = None,
+    stems: list[str] | None = None,
+    rank_by: str = "f_max",
+    qualitative: bool = True,
+) -> tuple[list[Path], list[str]]:
+    """Every figure for every group under ``runs_dir``: curves (PNG + SVG) and a qualitative grid (PNG)."""
+    groups, problems = collect_groups(runs_dir, dataset=dataset, methods=methods)
+    warnings = [f"{path}: {why}; left out" for path, why in problems]
+    if not groups:
+        what = f" for dataset {dataset!r}" if dataset else ""
+        raise DbdbenchError(f"{runs_dir}: no result*.json{what} under <method>/<dataset>/ (run 'dbdbench run ... --out {runs_dir}' first)")
+    colours = method_colours(e.row for g in groups for e in g.entries)
+    written: list[Path] = []
+    for group in groups:
+        written += plot_curves(group, colours, out_dir)
+        if qualitative:
+            files, notes = plot_qualitative(group, colours, out_dir, stems=stems, rank_by=rank_by)
+            written += files
+            warnings += notes
+    return written, warnings
