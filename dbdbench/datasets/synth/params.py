@@ -19,11 +19,12 @@ FB_MIN_COC_PX = 3.0
 #: Reference image size: CoC and shape sizes are drawn for 320 px and scaled with ``size``.
 REFERENCE_SIZE = 320
 
-SPLITS = ("test", "train", "fc", "fb")
+#: ``val`` is for choosing checkpoints of learned methods (never the real photos, never ``test``).
+SPLITS = ("test", "train", "val", "fc", "fb")
 DEFAULT_SPLIT = "test"
 DEFAULT_SEED = 0
 DEFAULT_SIZE = 320
 #: Number of images a split holds when generated without an explicit ``n``.
-DEFAULT_N = {"test": 200, "train": 1000, "fc": 200, "fb": 200}
+DEFAULT_N = {"test": 200, "train": 1000, "val": 64, "fc": 200, "fb": 200}
 #: Mixed into every image's SeedSequence so that splits never share an image for one seed.
-SPLIT_CODES = {"test": 1, "train": 2, "fc": 3, "fb": 4}
+SPLIT_CODES = {"test": 1, "train": 2, "fc": 3, "fb": 4, "val": 5}

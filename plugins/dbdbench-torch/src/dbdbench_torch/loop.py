@@ -1,0 +1,249 @@
+"""The training loop every learned method shares: budget, sampler, progress, loss log, checkpoints, resume.
+
+A method supplies a :class:`Task` (its networks, optimisers, one training step, validation, export);
+:func:`fit` does the rest the same way for every method:
+
+* the step budget is a total to *reach*: ``--resume --steps 6`` after 4 steps trains 2 more;
+* data order comes from torch's :class:`~torch.utils.data.DistributedSampler` (seed, epoch), sharded across
+  torchrun processes; a task's augmentation must depend only on (seed, epoch, index), so the step counter
+  alone restores the data stream and a resumed run matches an uninterrupted one;
+* rank 0 writes ``loss.csv`` (one row per step), ``val.csv``, checkpoints (``checkpoints/last.pt`` every
+  ``checkpoint_every`` steps or ``checkpoint_minutes``, kept copies every ``keep_every``), the final and the
+  best-on-validation weights, and ``training.json`` (options, steps, wall time, machine, metrics).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from dbdbench.errors import DbdbenchError
+from dbdbench.io import atomic_write_json, atomic_write_text
+
+from . import checkpoint as ckpt
+from .distributed import Context, all_mean, barrier
+
+
+class Task:
+    """What a method's trainer hands to :func:`fit`. Subclasses implement every method below."""
+
+    #: Images per step per process.
+    batch_size: int = 8
+    #: Used when neither --steps nor --epochs is given.
+    default_steps: int = 1000
+
+    def setup(self, ctx: Context) -> None:
+        """Build networks (seeded), wrap them for DDP, build optimisers and schedulers."""
+        raise NotImplementedError
+
+    def state_modules(self) -> dict[str, torch.nn.Module]:
+        """Unwrapped modules whose states go into checkpoints."""
+        raise NotImplementedError
+
+    def state_optimizers(self) -> dict[str, Any]:
+        """Optimisers *and* schedulers (anything with state_dict/load_state_dict)."""
+        raise NotImplementedError
+
+    def dataset_size(self) -> int:
+        raise NotImplementedError
+
+    def load_batch(self, indices: list[int], epoch: int) -> Any:
+        """The batch of these sample indices; randomness only from (seed, epoch, index)."""
+        raise NotImplementedError
+
+    def train_step(self, batch: Any, step: int) -> dict[str, float]:
+        """One optimiser step; returns scalars to log, at least ``loss``."""
+        raise NotImplementedError
+
+    def validate(self) -> dict[str, float] | None:
+        """Metrics on a held-out split (rank 0), or None. ``score`` (higher is better) picks the best weights."""
+        return None
+
+    def export(self, path: Path, info: dict[str, Any]) -> str:
+        """Write the inference weights (safetensors) to ``path``; return their sha256."""
+        raise NotImplementedError
+
+    def record(self) -> dict[str, Any]:
+        """The resolved options that define this run (checked on --resume)."""
+        raise NotImplementedError
+
+
+@dataclass
+class Budget:
+    steps: int | None = None
+    epochs: int | None = None
+    checkpoint_every: int = 200
+    checkpoint_minutes: float = 5.0
+    keep_every: int = 1000
+    val_every: int = 0  # 0: only at the end
+
+
+@dataclass
+class _State:
+    step: int = 0
+    elapsed_s: float = 0.0
+    best_score: float = float("-inf")
+    best_step: int | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resume: bool, on_progress=None,
+        describe: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train ``task`` to the budget; return the summary also written to ``training.json``."""
+    from torch.utils.data import DistributedSampler
+
+    out = Path(out)
+    folder = out / "checkpoints"
+    torch.manual_seed(seed)
+    task.setup(ctx)
+    state = _State()
+    if resume:
+        saved = ckpt.load_checkpoint(folder)
+        if saved.get("record") != task.record():
+            raise DbdbenchError(
+                f"--resume: {folder / ckpt.LAST} was made with other options ({_diff(saved.get('record'), task.record())}); "
+                "use the same --option values or another --out"
+            )
+        for name, module in task.state_modules().items():
+            module.load_state_dict(saved["modules"][name])
+        for name, opt in task.state_optimizers().items():
+            opt.load_state_dict(saved["optimizers"][name])
+        ckpt.set_rng_state(saved["rng"])
+        state = _State(step=int(saved["step"]), elapsed_s=float(saved["elapsed_s"]),
+                       best_score=float(saved.get("best_score", float("-inf"))), best_step=saved.get("best_step"),
+                       history=json.loads(saved.get("history", "[]")))
+    elif (folder / ckpt.LAST).exists():
+        raise DbdbenchError(f"{out}: already holds a training run; add --resume to continue it, or choose another --out")
+
+    n = task.dataset_size()
+    sampler = DistributedSampler(range(n), num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed, drop_last=True)
+    per_epoch = len(sampler) // task.batch_size
+    if per_epoch < 1:
+        raise DbdbenchError(f"training set has {n} images: too few for batch size {task.batch_size} x {ctx.world_size} processes")
+    total = budget.steps if budget.steps is not None else (budget.epochs * per_epoch if budget.epochs else task.default_steps)
+    if ctx.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        _trim_log(out / "loss.csv", state.step)
+
+    log_rows: list[dict[str, Any]] = []
+    order: list[int] = []
+    epoch_loaded = -1
+    last_ckpt = time.monotonic()
+    t_start = time.monotonic()
+    elapsed0 = state.elapsed_s
+    images_since, t_since = 0, time.monotonic()
+
+    def save(keep: bool) -> None:
+        nonlocal last_ckpt
+        state.elapsed_s = elapsed0 + (time.monotonic() - t_start)
+        if ctx.is_main:
+            _flush_log(out / "loss.csv", log_rows)
+            ckpt.save_checkpoint(folder, {
+                "step": state.step, "elapsed_s": state.elapsed_s, "record": task.record(),
+                "modules": {k: m.state_dict() for k, m in task.state_modules().items()},
+                "optimizers": {k: o.state_dict() for k, o in task.state_optimizers().items()},
+                "rng": ckpt.rng_state(), "best_score": state.best_score, "best_step": state.best_step,
+                "history": json.dumps(state.history),
+            }, keep_as=f"step_{state.step:07d}.pt" if keep else None)
+        barrier(ctx)
+        last_ckpt = time.monotonic()
+
+    try:
+        while state.step < total:
+            epoch, offset = divmod(state.step, per_epoch)
+            if epoch != epoch_loaded:
+                sampler.set_epoch(epoch)
+                order, epoch_loaded = list(sampler), epoch
+            indices = order[offset * task.batch_size:(offset + 1) * task.batch_size]
+            batch = task.load_batch(indices, epoch)
+            stats = task.train_step(batch, state.step)
+            state.step += 1
+            images_since += len(indices) * ctx.world_size
+            now = time.monotonic()
+            stats = {k: all_mean(float(v), ctx) for k, v in stats.items()}
+            stats["images_per_s"] = images_since / max(now - t_since, 1e-9)
+            if now - t_since > 5:
+                images_since, t_since = 0, now
+            if ctx.is_main:
+                log_rows.append({"step": state.step, "epoch": epoch, "wall_s": round(elapsed0 + now - t_start, 2), **stats})
+                if on_progress:
+                    on_progress(state.step, total, stats)
+            if budget.val_every and state.step % budget.val_every == 0 and state.step < total:
+                _validate(task, ctx, out, state)
+            due = state.step % budget.checkpoint_every == 0 or (now - last_ckpt) > budget.checkpoint_minutes * 60
+            if due and state.step < total:
+                save(keep=state.step % budget.keep_every == 0)
+    except KeyboardInterrupt:
+        save(keep=False)
+        raise
+    _validate(task, ctx, out, state)
+    save(keep=True)
+    summary = {
+        "method": describe or {}, "options": task.record(), "steps": state.step, "batch_size": task.batch_size,
+        "processes": ctx.world_size, "device": str(ctx.device), "seed": seed,
+        "wall_time_s": round(state.elapsed_s, 1), "machine": {"cpu": platform.processor() or platform.machine(),
+                                                             "torch": torch.__version__, "threads": torch.get_num_threads()},
+        "best_step": state.best_step, "validation": state.history,
+        "weights": str(out / "weights.safetensors"), "best_weights": str(out / "best.safetensors") if state.best_step else None,
+    }
+    if ctx.is_main:
+        summary["weights_sha256"] = task.export(out / "weights.safetensors", summary)
+        atomic_write_json(out / "training.json", summary)
+    barrier(ctx)
+    return summary
+
+
+def _validate(task: Task, ctx: Context, out: Path, state: _State) -> None:
+    if not ctx.is_main:
+        barrier(ctx)
+        return
+    metrics = task.validate()
+    if metrics is not None:
+        row = {"step": state.step, **metrics}
+        state.history.append(row)
+        _append_csv(out / "val.csv", row)
+        if metrics.get("score", float("-inf")) > state.best_score:
+            state.best_score, state.best_step = metrics["score"], state.step
+            task.export(out / "best.safetensors", {"step": state.step, "validation": row})
+    barrier(ctx)
+
+
+def _diff(a: dict | None, b: dict) -> str:
+    a = a or {}
+    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    return ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in keys[:4])
+
+
+def _flush_log(path: Path, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        _append_csv(path, row)
+    rows.clear()
+
+
+def _append_csv(path: Path, row: dict[str, Any]) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow({k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.items()})
+
+
+def _trim_log(path: Path, step: int) -> None:
+    """On resume, drop rows logged after the checkpoint (they will be trained again)."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines()
+    if not lines:
+        return
+    reader = csv.DictReader(io.StringIO("\n".join(lines)))
+    keep = [lines[0]] + [line for line, row in zip(lines[1:], reader) if int(row["step"]) <= step]
+    atomic_write_text(path, "\n".join(keep) + "\n")
