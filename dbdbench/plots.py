@@ -100,11 +100,13 @@ class RunEntry:
 
     @property
     def maps_dir(self) -> Path:
-        recorded = self.result["method"].get("maps")
+        """The run folder's own ``maps/`` (``run``'s cache, also found after the folder moved), else where the result
+        says its maps are (``score --maps DIR --out ...``)."""
         local = self.path.parent / "maps"
-        if local.is_dir():
+        recorded = self.result["method"].get("maps")
+        if local.is_dir() or not recorded:
             return local
-        return Path(recorded) if recorded else local
+        return Path(recorded)
 
     @property
     def map_suffix(self) -> str:

@@ -80,7 +80,7 @@ def test_torn_result_is_reported_not_fatal(runs, tmp_path):
 
     copy = tmp_path / "runs"
     shutil.copytree(runs, copy)
-    (copy / "test-contrast" / "folder" / "result.json").write_text("{torn")
+    next((copy / "test-contrast").glob("*/result.json")).write_text("{torn")
     proc = cli("plot", copy, "--out", tmp_path / "fig", "--no-grid")
     assert "result.json: unreadable" in proc.stderr
     assert (tmp_path / "fig" / "folder-all-dbd_pr.png").exists()

@@ -34,6 +34,11 @@ def site(tmp_path_factory):
     return runs, out
 
 
+def per_image_csv(runs: Path, row: str) -> Path:
+    (path,) = (runs / row).glob("*/per_image.csv")  # the dataset folder may carry a hash: folder@1a2b...
+    return path
+
+
 def page_data(out: Path) -> dict:
     text = (out / "index.html").read_text(encoding="utf-8")
     raw = re.search(r'<script id="report-data" type="application/json">(.*?)</script>', text, re.S).group(1)
@@ -60,7 +65,7 @@ def test_site_has_every_image_and_only_local_references(site):
             allowed = SVG_NAMESPACES if path.suffix == ".svg" else set()
             assert urls <= allowed, f"{path.relative_to(out)} refers to {urls - allowed}"
     # the table's numbers are the per-image CSV's
-    per_image = pd.read_csv(runs / "test-contrast" / "folder" / "per_image.csv").set_index("stem")
+    per_image = pd.read_csv(per_image_csv(runs, "test-contrast")).set_index("stem")
     mi = [m["row"] for m in group["methods"]].index("test-contrast")
     col = group["columns"].index("mae")
     for row in group["rows"]:
@@ -117,7 +122,7 @@ def test_sorting_and_filtering_from_the_url(site, tmp_path):
     body = re.search(r'<table id="per-image".*?<tbody>(.*?)</tbody>', dom, re.S).group(1)
     rows = re.findall(r'<tr data-stem="([^"]+)" data-method="([^"]+)"', body)
     assert {m for _, m in rows} == {"test-contrast"} and len(rows) == N_IMAGES
-    expected = pd.read_csv(runs / "test-contrast" / "folder" / "per_image.csv").sort_values("mae", ascending=False, kind="stable")
+    expected = pd.read_csv(per_image_csv(runs, "test-contrast")).sort_values("mae", ascending=False, kind="stable")
     assert [s for s, _ in rows] == list(expected["stem"])
     assert '<h3 id="viewer-title">img 3</h3>' in dom
     viewer = re.search(r'<div id="viewer-cells"[^>]*>(.*?)</div>\s*</div>\s*<p class="hint"', dom, re.S).group(1)

@@ -1,0 +1,3 @@
+"""dbdbench-example: a tiny, complete method plugin to copy (see README.md)."""
+
+__version__ = "0.1.0"
