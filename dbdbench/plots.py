@@ -24,11 +24,10 @@ import numpy as np
 
 from .errors import DbdbenchError
 
-#: Distinguishable colours (matplotlib's tab10, then darker companions) for method lines and labels.
-PALETTE = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-    "#393b79", "#8c6d31", "#843c39", "#7b4173", "#637939", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#636363",
-)
+#: Line and label colours: matplotlib's tab10, then ten more that differ from all of those and from each other.
+TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+EXTRA = ("#000000", "#b8860b", "#1b1b7a", "#7f0000", "#00a087", "#c51b7d", "#66a61e", "#6a3d9a", "#a6cee3", "#fdbf6f")
+PALETTE = TAB10 + EXTRA
 #: Methods this project ships or reproduces keep the same colour whatever else is plotted with them.
 PRESET_COLOURS = {
     "gradient": 0, "laplacian": 1, "dct": 2, "hifst": 3, "lbp": 4, "svd": 5, "rtdbd": 6, "selfgen": 9,
@@ -42,26 +41,28 @@ _RESULT_NAME = re.compile(r"^result(?P<variant>(\.[^/]+)?)\.json$")
 
 
 def method_colours(names: Iterable[str]) -> dict[str, str]:
-    """A stable colour per method row name: presets first, then a hash of the name, probing past collisions.
+    """A stable colour per method row name, the same in every figure and in the HTML report.
 
-    The same name gets the same colour in every figure of one report; a name keeps its colour across
-    reports unless another method in the set hashed to the same slot first (presets and names are
-    processed in a fixed order, so the result never depends on the order the names came in).
+    Methods this project ships keep their preset colour, reserved even when they are absent, so no
+    other method ever takes it. Any other name hashes to one of the remaining colours and keeps it in
+    every report, unless another name in the same set hashed there first (names are processed in a
+    fixed order, so the outcome never depends on the order they came in); then it takes the next free one.
     """
     names = sorted(set(names), key=lambda n: (n not in PRESET_COLOURS, n))
+    reserved = set(PRESET_COLOURS.values())
+    free = [i for i in range(len(PALETTE)) if i not in reserved]
+    absent_presets = [slot for name, slot in PRESET_COLOURS.items() if name not in names]
     taken: set[int] = set()
     out: dict[str, str] = {}
-    for name in names:
-        slot = PRESET_COLOURS.get(name)
-        if slot is None:
-            slot = int(hashlib.sha1(name.encode("utf-8")).hexdigest(), 16) % len(PALETTE)
-        for step in range(len(PALETTE)):
-            candidate = (slot + step) % len(PALETTE)
-            if candidate not in taken or len(taken) >= len(PALETTE):
-                slot = candidate
-                break
-        taken.add(slot)
-        out[name] = PALETTE[slot]
+    for i, name in enumerate(names):
+        if name in PRESET_COLOURS:
+            chosen = PRESET_COLOURS[name]
+        else:
+            start = int(hashlib.sha1(name.encode("utf-8")).hexdigest(), 16) % len(free)
+            candidates = [free[(start + k) % len(free)] for k in range(len(free))] + absent_presets
+            chosen = next((c for c in candidates if c not in taken), i % len(PALETTE))  # > 20 methods: repeat
+        taken.add(chosen)
+        out[name] = PALETTE[chosen]
     return out
 
 
@@ -448,7 +449,7 @@ def plot_qualitative(
     n_cols = 2 + len(group.entries)
     cell = 1.75
     fig, axes = plt.subplots(len(rows), n_cols, figsize=(cell * n_cols + 1.2, cell * len(rows) * 0.95 + 0.6), squeeze=False)
-    headers = ["Image", "GT (in focus white)"] + [e.row for e in group.entries]
+    headers = ["Image", "GT (in focus\nwhite)"] + [_wrap_name(e.row) for e in group.entries]
     head_colours = ["black", "black"] + [colours[e.row] for e in group.entries]
     for r, (stem, why) in enumerate(rows):
         sample = samples.get(stem)
@@ -485,6 +486,16 @@ def plot_qualitative(
     if missing and samples:
         warnings.append(f"{missing} of {len(rows)} images have no photo/GT in the re-opened dataset")
     return written, warnings
+
+
+def _wrap_name(name: str, width: int = 16) -> str:
+    """Column titles of the grid: long row names break before their options (``lbp\n@refine=true``)."""
+    if len(name) <= width:
+        return name
+    head, at, tail = name.partition("@")
+    if at:
+        return head + "\n@" + "\n".join(tail[i:i + width] for i in range(0, len(tail), width))
+    return "\n".join(name[i:i + width] for i in range(0, len(name), width))
 
 
 def plot_runs(

@@ -36,7 +36,7 @@ class PluginRecord:
     name: str
     source: str  # "builtin" or the distribution that declared the entry point
     version: str | None = None
-    status: str = "loaded"  # loaded | failed
+    status: str = "loaded"  # loaded | failed | skipped (the same module already loaded under another name)
     error: str | None = None
     methods: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
@@ -121,6 +121,9 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
         reg.plugins.append(record)
         try:
             module = load()
+            if pm.is_registered(module):  # e.g. installed with 'pip install -e' and also named in DBDBENCH_EXTRA_PLUGINS
+                record.status, record.error = "skipped", f"already loaded as plugin {pm.get_name(module)!r}"
+                return
             pm.register(module, name=name)
         except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's, not ours
             record.status, record.error = "failed", _one_line(exc)

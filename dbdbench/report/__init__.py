@@ -35,10 +35,15 @@ from ..plots import (
     plot_curves,
 )
 
-#: Headline metrics in table order; their direction comes from :data:`dbdbench.metrics.METRICS`.
-HEADLINE = ("f_max", "f_mean", "f_adaptive", "f_fixed", "mae")
-#: Per-image columns shown in the browser's table (those a per_image CSV has, in this order).
-PER_IMAGE_COLUMNS = ("f_max", "f_mean", "f_adaptive", "f_fixed", "mae", "gt_positive_fraction", "predict_s")
+#: Per-image columns after the headline metrics (every metric of :data:`dbdbench.metrics.METRICS`, which
+#: also gives each one's direction), when the per_image CSV has them.
+PER_IMAGE_EXTRA = ("gt_positive_fraction", "predict_s")
+
+
+def headline() -> tuple[str, ...]:
+    from ..metrics import METRICS
+
+    return tuple(METRICS)
 ASSETS = ("report.css", "report.js")
 
 
@@ -136,7 +141,7 @@ def _group_images(group: Group, out: Path, *, max_side: int | None, workers: int
     samples, reason = locate_samples(group.dataset_record)
     notes = [f"{group.title}: {reason}; the browser shows maps only"] if reason else []
     tables = [{r["stem"]: r for r in e.per_image()} for e in group.entries]
-    present = [c for c in PER_IMAGE_COLUMNS if any(c in next(iter(t.values()), {}) for t in tables)]
+    present = [c for c in (*headline(), *PER_IMAGE_EXTRA) if any(c in next(iter(t.values()), {}) for t in tables)]
     stems = sorted({s for t in tables for s in t})
     if not stems:
         notes.append(f"{group.title}: no per_image*.csv next to the results; the browser is empty")
@@ -211,17 +216,18 @@ def _leaderboard_section(group: Group, colours: dict[str, str], curve_files: lis
     esc = html.escape
     first = group.entries[0].result
     best = {}
-    for key in HEADLINE:
+    metrics = [k for k in headline() if any(k in e.result["metrics"] for e in group.entries)]
+    for key in metrics:
         values = [e.result["metrics"].get(key) for e in group.entries if isinstance(e.result["metrics"].get(key), (int, float))]
         if values:
             best[key] = (max if metric_direction(key) == "higher" else min)(values)
-    arrows = {k: "↑" if metric_direction(k) == "higher" else "↓" for k in HEADLINE}
-    head = "".join(f"<th>{esc(k)} {arrows[k]}</th>" for k in HEADLINE)
+    arrows = {k: "↑" if metric_direction(k) == "higher" else "↓" for k in metrics}
+    head = "".join(f"<th>{esc(k)} {arrows[k]}</th>" for k in metrics)
     body = []
     for e in group.entries:
         m, method = e.result["metrics"], e.result["method"]
         cells = []
-        for key in HEADLINE:
+        for key in metrics:
             value = m.get(key)
             text = f"{value:.3f}" if isinstance(value, (int, float)) else "-"
             cells.append(f"<td class=num>{'<strong>' + text + '</strong>' if value == best.get(key) else text}</td>")
