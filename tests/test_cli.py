@@ -56,7 +56,7 @@ def test_run_then_score_reproduces_bit_for_bit(tmp_path, folder_dataset):
     assert result["n_images"] == 6 and result["metrics"]["f_max"] > 0.7
     for key in ("protocol", "dataset", "method", "n_images", "metrics", "curves", "timing", "environment", "command", "created"):
         assert key in result
-    assert set(result["metrics"]) == {"mae", "f_max", "f_mean", "f_adaptive", "f_fixed"}
+    assert set(result["metrics"]) == {"mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1"}
     assert result["curves"]["threshold"] == list(range(256))
     assert result["timing"]["images_timed"] == 6
     assert result["method"]["plugin"] == "plugin_fixtures"

@@ -61,10 +61,10 @@ def protocol_options(fn):
         click.option("--positive", type=click.Choice(["focus", "blur"]), help="Override: which class is positive."),
         click.option("--gt-threshold", type=float, help="Override: GT (0..255, in-focus white) is positive where > this."),
         click.option("--minmax/--no-minmax", default=None, help="Override: per-image min-max normalisation of maps."),
-        click.option("--quantisation", type=click.Choice(["round", "floor"]), help="Override: score to 256 levels."),
+        click.option("--quantisation", type=click.Choice(["round", "floor", "compare"]), help="Override: score to 256 levels (compare: MATLAB's unquantised map >= t)."),
         click.option("--adaptive-factor", type=float, help="Override: adaptive threshold = factor x mean score."),
         click.option("--fixed-threshold", type=float, help="Override: threshold of f_fixed."),
-        click.option("--resize", type=click.Choice(["bilinear", "nearest", "none"]), help="Override: map-to-GT resize rule."),
+        click.option("--resize", metavar="RULE", help="Override: bilinear, bicubic, nearest (to the GT), none (refuse), or WxH (map to a fixed size, 8-bit Pillow)."),
         click.option("--aggregation", type=click.Choice(["image", "curve"]), help="Override: F of per-image curves, or of mean P/R."),
         click.option("--beta2", type=float, help="Override: beta^2 of the F-measure."),
     ]
@@ -155,11 +155,18 @@ def present_result(result, as_json):
     ds = result["dataset"]
     title = f"{result['method'].get('id')} on {ds['name']} ({ds.get('split')}, {result['n_images']} images), protocol {result['protocol']['name']}"
     table = Table(title=title)
-    for col in ("mae ↓", "f_max ↑", "f_mean ↑", "f_adaptive ↑", "f_fixed ↑"):
-        table.add_column(col, justify="right")
-    table.add_row(*(f"{m[k]:.4f}" for k in ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")))
+    protocol = result["protocol"]
+    extras = set(protocol.get("extra_metrics") or [])
+    keys = [k for k in ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1") if k in m]
+    if "f_score1" in extras:  # shown only where the protocol's source defines it (ddffnet)
+        keys.remove("f_score1")
+    for k in keys:
+        table.add_column(f"{k} {'↓' if k == 'mae' else '↑'}{' *' if k in extras else ''}", justify="right")
+    table.add_row(*(f"{m[k]:.4f}" for k in keys))
     console = out_console()
     console.print(table)
+    if extras & set(keys):
+        console.print(f"* not defined by the protocol's source ({protocol.get('source')}): computed by dbdbench under its options")
     if result.get("timing"):
         t = result["timing"]
         console.print(f"predict time: {t['mean_s'] * 1000:.1f} ms/image mean, {t['median_s'] * 1000:.1f} ms median over {t['images_timed']} images")

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from ..protocols import Protocol
+from ..protocols import METRIC_KEYS, Protocol
 from .coc_bands import CocBands
-from .measures import MAE, AdaptiveF, FixedF, ThresholdCurves, f_beta, precision_recall
+from .measures import MAE, AdaptiveF, FixedF, FScore1, ThresholdCurves, f_beta, precision_recall
 from .pair import PreparedPair, focus_gt, prepare
 
 #: What each headline metric means and which direction is better (never inferred from the name).
@@ -22,7 +22,10 @@ METRICS = {
     "f_adaptive": ("F at the per-image adaptive threshold (factor x mean score, at most 1)", "higher"),
     "f_fixed": ("F at the protocol's fixed threshold (0.5)", "higher"),
     "mae": ("mean absolute error of the continuous map against the binary GT", "lower"),
+    "f_score1": ("D-DFFNet's F_score1: per image, max of F at the fixed threshold and F with every pixel called positive", "higher"),
 }
+#: The metrics every result has carried since the first schema (results may lack newer ones).
+CORE_METRICS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")
 
 
 class Evaluator:
@@ -32,7 +35,7 @@ class Evaluator:
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
         self.curves = ThresholdCurves(protocol)
-        self.scalars = [MAE(protocol), AdaptiveF(protocol), FixedF(protocol)]
+        self.scalars = [MAE(protocol), AdaptiveF(protocol), FixedF(protocol), FScore1(protocol)]
         self.coc_bands: CocBands | None = None
         self.per_image: list[dict[str, Any]] = []
 
@@ -54,7 +57,7 @@ class Evaluator:
         for measure in self.scalars:
             metrics.update(measure.results())
         metrics.update(self.curves.results())
-        ordered = {k: metrics[k] for k in ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")}
+        ordered = {k: metrics[k] for k in METRIC_KEYS}
         out: dict[str, Any] = {"n_images": len(self.per_image), "metrics": ordered, "curves": self.curves.curves()}
         if self.coc_bands is not None:
             out["coc_bands"] = self.coc_bands.results()
@@ -73,5 +76,7 @@ __all__ = [
     "AdaptiveF",
     "FixedF",
     "MAE",
+    "FScore1",
     "CocBands",
+    "CORE_METRICS",
 ]

@@ -40,11 +40,9 @@ class CocBands:
 
     def step(self, pair: PreparedPair, coc: np.ndarray) -> None:
         if coc.shape != pair.positive.shape:
-            from PIL import Image
+            from ..resize import resize
 
-            coc = np.asarray(
-                Image.fromarray(coc.astype(np.float32), mode="F").resize(pair.positive.shape[::-1], Image.Resampling.NEAREST)
-            )
+            coc = resize(coc, pair.positive.shape, "nearest")
         band = np.searchsorted(self.edges, coc.ravel(), side="left")  # value == edge falls in the lower band
         score = pair.score if pair.score is not None else pair.quantised / 255.0
         score = score.ravel()

@@ -124,6 +124,32 @@ class FixedF(_ThresholdF):
         return self.protocol.fixed_threshold
 
 
+class FScore1:
+    """D-DFFNet's ``F_score1`` (``utils.py``): per image, the larger of F at the fixed threshold and F when every
+    pixel is called positive (their thresholds ``linspace(0, 1, 255)`` on a binarised map reduce to these two);
+    averaged over images."""
+
+    key = "f_score1"
+
+    def __init__(self, protocol: Protocol):
+        self.protocol = protocol
+        self.n = 0
+        self.total = 0.0
+
+    def step(self, pair: PreparedPair) -> dict[str, float]:
+        tp, predicted = pair.counts_at(self.protocol.fixed_threshold)
+        p, r = precision_recall(tp, predicted, pair.n_positive)
+        f_fixed = float(f_beta(p, r, self.protocol.beta2))
+        p_all, r_all = precision_recall(pair.n_positive, pair.n_pixels, pair.n_positive)
+        f = max(f_fixed, float(f_beta(p_all, r_all, self.protocol.beta2)))
+        self.n += 1
+        self.total += f
+        return {self.key: f}
+
+    def results(self) -> dict[str, float]:
+        return {self.key: self.total / max(self.n, 1)}
+
+
 class MAE:
     """Mean absolute error between the continuous score and the binary GT, averaged over images."""
 

@@ -1,7 +1,7 @@
 """One image's map and ground truth, prepared once and shared by every metric.
 
-Preparation applies the protocol (polarity, GT threshold, resize, min-max
-normalisation, quantisation) so metrics only ever see a *score* for the
+Preparation applies the protocol (polarity, GT threshold, min-max
+normalisation, resize, quantisation) so metrics only ever see a *score* for the
 positive class and a boolean positive mask. The joint 2 x 256 histogram of the
 quantised score over GT-negative / GT-positive pixels is built lazily, once,
 with a single ``bincount``; every threshold-based statistic comes from it.
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..protocols import Protocol
+from ..resize import resize, resize_pillow_8bit
 
 
 @dataclass
@@ -87,21 +88,39 @@ def prepare(
     map_polarity: str = "focus",
     gt_polarity: str = "focus",
 ) -> PreparedPair:
-    """Apply ``protocol`` to one raw map and raw GT (both on the 0..255 scale, as :func:`dbdbench.io.read_gray` gives)."""
+    """Apply ``protocol`` to one raw map and raw GT (both on the 0..255 scale, as :func:`dbdbench.io.read_gray` gives).
+
+    Order: a fixed-size resize rule first (8-bit, as the Python scripts it reproduces), then min-max and
+    polarity, then resizing to the GT (on the continuous map), then quantisation.
+    """
+    from ..errors import DbdbenchError
+
     focus = focus_gt(gt_raw, gt_polarity, protocol.gt_threshold)
     positive = focus if protocol.positive == "focus" else ~focus
-
-    # Score of the positive class on the 0..255 scale: invert once if map and class disagree.
+    # Score of the positive class: invert once if map and class disagree.
     invert = (map_polarity == "focus") != (protocol.positive == "focus")
-    if invert:
-        raw = 255 - map_raw
-    else:
-        raw = map_raw
 
-    if raw.shape != positive.shape:
-        raw = resize_to(raw, positive.shape, protocol.resize)
+    fixed = protocol.fixed_size()
+    if fixed is not None:
+        map_raw = resize_pillow_8bit(_as_uint8(map_raw), fixed)
+        if map_raw.shape != positive.shape:
+            raise DbdbenchError(
+                f"protocol {protocol.name!r} resizes maps to {fixed[1]}x{fixed[0]} and scores them against GT of that "
+                f"size, as its source does; this GT is {positive.shape[1]}x{positive.shape[0]} "
+                "(score the Zhao lab's 320x320 release instead, e.g. --dataset xu100 for CUHK-TE-1, or add --resize bilinear to score at GT resolution)"
+            )
+    resize_needed = map_raw.shape != positive.shape
+    if resize_needed and protocol.resize == "none":
+        raise DbdbenchError(
+            f"map size {map_raw.shape[1]}x{map_raw.shape[0]} differs from GT size {positive.shape[1]}x{positive.shape[0]} "
+            "and the protocol's resize rule is 'none'"
+        )
 
-    if raw.dtype == np.uint8 and not protocol.minmax:
+    if protocol.quantisation == "compare":
+        return _prepare_compare(map_raw, positive, protocol, invert, resize_needed)
+
+    raw = 255 - map_raw if invert else map_raw  # uint8 stays uint8 (exact), floats stay floats
+    if raw.dtype == np.uint8 and not protocol.minmax and not resize_needed:
         return PreparedPair(positive=positive, score=None, quantised=raw)
 
     score = raw / 255  # float64, the same operation PySODMetrics uses (im2double)
@@ -109,7 +128,9 @@ def prepare(
         lo, hi = score.min(), score.max()
         if hi != lo:
             score = (score - lo) / (hi - lo)
-    score = np.clip(score, 0.0, 1.0)  # a no-op for in-range inputs; guards odd float maps
+    if resize_needed:
+        score = resize(score, positive.shape, protocol.resize)
+    score = np.clip(score, 0.0, 1.0)  # a no-op for in-range inputs; guards odd float maps and resize overshoot
     if protocol.quantisation == "floor":
         quantised = (score * 255).astype(np.uint8)
     else:
@@ -117,17 +138,29 @@ def prepare(
     return PreparedPair(positive=positive, score=score, quantised=quantised)
 
 
-def resize_to(raw: np.ndarray, shape: tuple[int, int], rule: str) -> np.ndarray:
-    """Resize a map to the GT's (H, W). ``bilinear`` (antialiased when shrinking) or ``nearest``."""
-    from PIL import Image
+def _prepare_compare(map_raw, positive, protocol: Protocol, invert: bool, resize_needed: bool) -> PreparedPair:
+    """MATLAB's ``map >= t`` on the unquantised 0..255 map (HiFST's PRDataComputation.m).
 
-    from ..errors import DbdbenchError
+    ``mat2gray`` as MATLAB defines it: ``(m - min) / (max - min)``; a constant map is kept as it is,
+    clipped to [0, 1]. For 8-bit maps this arithmetic gives floor of the exact value at every tie
+    (checked exhaustively for every min/max pair in the tests).
+    """
+    v = np.asarray(map_raw, dtype=np.float64)
+    if protocol.minmax:
+        lo, hi = float(v.min()), float(v.max())
+        x = (v - lo) / (hi - lo) if hi != lo else np.clip(v, 0.0, 1.0)
+        v = x * 255
+    if invert:
+        v = 255 - v
+    if resize_needed:
+        v = resize(v, positive.shape, protocol.resize)
+    # Values a bicubic resize pushes below 0 are counted at t = 0 here (MATLAB never counts them): a
+    # difference only where a resized map overshoots.
+    v = np.clip(v, 0.0, 255.0)
+    return PreparedPair(positive=positive, score=v / 255, quantised=np.floor(v).astype(np.uint8))
 
-    if rule == "none":
-        raise DbdbenchError(
-            f"map size {raw.shape[1]}x{raw.shape[0]} differs from GT size {shape[1]}x{shape[0]} "
-            "and the protocol's resize rule is 'none'"
-        )
-    resample = Image.Resampling.BILINEAR if rule == "bilinear" else Image.Resampling.NEAREST
-    img = Image.fromarray(np.ascontiguousarray(raw, dtype=np.float32), mode="F")
-    return np.asarray(img.resize((shape[1], shape[0]), resample=resample), dtype=np.float64)
+
+def _as_uint8(raw: np.ndarray) -> np.ndarray:
+    if raw.dtype == np.uint8:
+        return raw
+    return np.clip(np.rint(raw), 0, 255).astype(np.uint8)

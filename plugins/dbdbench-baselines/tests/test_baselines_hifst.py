@@ -71,3 +71,24 @@ def test_fidelity_against_released_maps(shared, stem):
 @pytest.mark.parametrize("stem", sorted(set(ALL_STEMS) - set(FIDELITY_STEMS)))
 def test_fidelity_all_available(shared, stem):
     assert _fidelity(shared, stem) >= 0.99
+
+
+
+@pytest.mark.parametrize("stride", [2, 4])
+def test_strided_map_keeps_grid_values_on_their_pixels(synthetic_pair, monkeypatch, stride):
+    """With stride s the layers are computed on pixels 0, s, 2s, ...; the full-size map must hold the grid's
+    values on exactly those pixels (a centre-aligned resize moved them by (s - 1) / 2 px)."""
+    import dbdbench.resize
+
+    img, _ = synthetic_pair
+    seen = {}
+
+    def spy(arr, shape, *args, **kw):
+        seen["grid"] = np.array(arr)
+        return dbdbench.resize.resize(arr, shape, *args, **kw)
+
+    monkeypatch.setattr(hifst, "resize", spy)
+    out = hifst.hifst_map(img, stride=stride)
+    assert out.shape == img.shape[:2]
+    np.testing.assert_allclose(out[::stride, ::stride], np.clip(seen["grid"], 0, 1), atol=1e-6)
+

@@ -57,3 +57,16 @@ def test_lbp_refine_runs(synthetic_pair):
     pred = LBPSharpness(refine=True).predict(img)
     assert pred.shape == img.shape[:2]
     assert pred[:, 8:48].mean() > pred[:, 80:120].mean() + 0.2
+
+
+@pytest.mark.parametrize("stride", [2, 3])
+def test_svd_grid_sits_on_its_pixels(synthetic_pair, stride):
+    """svd with stride s evaluates pixels 0, s, 2s, ...: there it equals the full (stride 1) map, up to the
+    global min-max normalisation of each."""
+    from dbdbench_baselines.svd import svd_map
+
+    img, _ = synthetic_pair
+    full = svd_map(img, stride=1)[::stride, ::stride].astype(np.float64)
+    coarse = svd_map(img, stride=stride)[::stride, ::stride].astype(np.float64)
+    norm = lambda x: (x - x.min()) / (x.max() - x.min())  # noqa: E731
+    np.testing.assert_allclose(norm(coarse), norm(full), atol=1e-5)

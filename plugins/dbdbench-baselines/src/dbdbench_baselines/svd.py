@@ -9,7 +9,7 @@ Defaults: ``patch = 15``, ``k = 3`` (the choice of common re-implementations; th
 paper's exact patch size is not restated here), luma in [0, 1]. Patches are
 evaluated on a grid of step ``stride`` (default 3) with one batched LAPACK call
 per block of patches (``np.linalg.svd(..., compute_uv=False)``), then the map is
-resized to the input resolution (bilinear) and lightly smoothed; ``stride=1``
+interpolated back to the input resolution (bilinear, from the pixels the grid samples); ``stride=1``
 evaluates every pixel (about 9x slower).
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from dbdbench.methods import Method
+from dbdbench.resize import resize
 
 from ._common import normalize01, to_gray
 
@@ -38,12 +39,8 @@ def svd_map(image: np.ndarray, patch: int = 15, k: int = 3, stride: int = 3, blo
         beta[s : s + block] = np.where(tot > 1e-8, top / np.maximum(tot, 1e-8), 1.0)
     sharp = (1.0 - beta).reshape(gh, gw)
     if (gh, gw) != (h, w):
-        from scipy import ndimage
-
-        # bilinear resize of the grid back to the full resolution (grid point i sits at pixel i*stride)
-        yy = np.minimum(np.arange(h) / stride, gh - 1)
-        xx = np.minimum(np.arange(w) / stride, gw - 1)
-        sharp = ndimage.map_coordinates(sharp, np.meshgrid(yy, xx, indexing="ij"), order=1, mode="nearest")
+        # bilinear from the grid back to the full resolution (grid point i sits at pixel i*stride)
+        sharp = resize(sharp, (h, w), stride=stride)
     return normalize01(sharp)
 
 
