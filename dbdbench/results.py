@@ -42,7 +42,11 @@ def _cpu_name() -> str:
 
 
 def _git_revision() -> str | None:
-    """The dbdbench checkout's revision (with '-dirty' if modified), when it runs from one."""
+    """The dbdbench checkout's revision (with '-dirty' if modified), when it runs from one.
+
+    Changes under ``leaderboards/`` do not count: they are outputs (committed results and tables), and a
+    command that writes one must not mark the next command's results as made from modified code.
+    """
     here = Path(__file__).resolve().parent.parent
     try:
         rev = subprocess.run(
@@ -51,7 +55,7 @@ def _git_revision() -> str | None:
         if rev.returncode != 0:
             return None
         dirty = subprocess.run(
-            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)leaderboards"],
             capture_output=True, text=True, timeout=5,
         )
         return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")

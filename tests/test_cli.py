@@ -108,7 +108,7 @@ def test_leaderboard_markdown(tmp_path, folder_dataset):
     images, gts = folder_dataset
     cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--out", tmp_path / "r")
     md = cli("leaderboard", tmp_path / "r").stdout
-    assert "| test-contrast |" in md and "protocol `dbd`" in md and "ms/image" in md
+    assert "| `test-contrast` |" in md and "protocol `dbd`" in md and "**6 images**" in md
 
 
 def test_list_commands_json():

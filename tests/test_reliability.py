@@ -782,6 +782,12 @@ def _misc_cases(tmp: Path):
     runs2 = tmp / "lb2"
     (runs2 / "m" / "d").mkdir(parents=True)
     (runs2 / "m" / "d" / "result.json").write_text("[]")
+    runs3 = tmp / "lb3"  # one valid result
+    (runs3 / "m" / "d").mkdir(parents=True)
+    (runs3 / "m" / "d" / "result.json").write_text(json.dumps({
+        "protocol": {"name": "dbd"}, "dataset": {"name": "d", "split": "all", "file_list_hash": "0"}, "method": {"id": "m"},
+        "n_images": 1, "metrics": dict.fromkeys(("mae", "f_max", "f_mean", "f_adaptive", "f_fixed"), 0.5), "environment": {},
+    }))
     sc = ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus")
     rn = ("run", "--method", "fake-sharp", "--images", img, "--gt", gt)
     # (case, args, expected exit, words in the error line)
@@ -807,10 +813,10 @@ def _misc_cases(tmp: Path):
         ("run: bad --device", (*rn, "--device", "tpu9", "--out", tmp / "r"), 2, ["tpu9"]),
         ("run: --images without --gt", ("run", "--method", "fake-sharp", "--images", img), 2, ["--gt"]),
         ("run: --images does not exist", ("run", "--method", "fake-sharp", "--images", tmp / "noimg", "--gt", gt, "--out", tmp / "r"), 2, ["noimg"]),
-        ("leaderboard: folder does not exist", ("leaderboard", tmp / "no-runs"), 0, []),
-        ("leaderboard: torn result.json", ("leaderboard", runs), 0, []),
-        ("leaderboard: result.json of the wrong shape", ("leaderboard", runs2), 0, []),
-        ("leaderboard: --out in a missing folder", ("leaderboard", runs, "--out", tmp / "new" / "lb.md"), 0, []),
+        ("leaderboard: folder does not exist", ("leaderboard", tmp / "no-runs"), 2, ["no-runs", "no such"]),
+        ("leaderboard: torn result.json", ("leaderboard", runs), 2, ["result.json", "unreadable"]),
+        ("leaderboard: result.json of the wrong shape", ("leaderboard", runs2), 2, ["result.json", "not a complete"]),
+        ("leaderboard: --out in a missing folder", ("leaderboard", runs3, "--out", tmp / "new" / "lb.md"), 0, []),
         ("synth: --out is an existing file", ("synth", "--n", "2", "--size", "32", "--out", afile), 2, ["a-file.txt"]),
         ("synth: --n 0", ("synth", "--n", "0", "--size", "32", "--out", tmp / "s0"), 2, ["--n"]),
         ("synth: --n not a number", ("synth", "--n", "abc", "--out", tmp / "s1"), 2, ["--n"]),

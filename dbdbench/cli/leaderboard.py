@@ -1,4 +1,4 @@
-"""``leaderboard``: tables from result files."""
+"""``leaderboard``: tables from result files, and the ``--save-to-leaderboard`` option of run/score/bench."""
 
 from __future__ import annotations
 
@@ -7,31 +7,74 @@ from pathlib import Path
 import click
 
 from .app import cli
-from .common import (
-    err_console,
-)
+from .common import err_console
+
+
+def save_options(fn):
+    """``--save-to-leaderboard`` and ``--leaderboard-dir``, shared by run, score and bench."""
+    options = [
+        click.option("--save-to-leaderboard", "save_to_leaderboard", is_flag=True,
+                     help="Also write a portable copy of the result under --leaderboard-dir (to commit)."),
+        click.option("--leaderboard-dir", type=click.Path(path_type=Path), default=Path("leaderboards") / "results",
+                     show_default=True, help="Where --save-to-leaderboard writes."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def save_result_copy(result: dict, row: str, result_stem: str, base: Path) -> Path:
+    from ..leaderboard.store import save_result, variant_of
+
+    path = save_result(result, row, variant_of(result_stem), base)
+    err_console().print(f"saved to the leaderboard: {path}")
+    return path
 
 
 @cli.command()
-@click.argument("runs_dir", type=click.Path(path_type=Path), default=Path("runs"))
-@click.option("--dataset", "dataset_name", help="Only this dataset.")
-@click.option("--result", "result_name", default=None, help="Only this result file of each run (e.g. result.te1.ddffnet); default: all.")
-@click.option("--out", type=click.Path(path_type=Path), help="Write the markdown here (atomically) instead of stdout.")
-def leaderboard(runs_dir, dataset_name, result_name, out):
-    """Generate leaderboard markdown from RUNS_DIR/<method>/<dataset>/result*.json.
+@click.argument("results_dirs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--dataset", "datasets", multiple=True, help="Only this dataset (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "latex", "html"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="Write the table here (atomically) instead of stdout.")
+@click.option("--no-timing", is_flag=True, help="Leave out the timing tables.")
+@click.option("--check", "check_", is_flag=True,
+              help="Re-render every generated table under --tables (or only --out) from its recorded command; "
+                   "exit non-zero when one differs or was made from a modified checkout.")
+@click.option("--tables", "tables_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True,
+              help="With --check: the folder of generated tables.")
+def leaderboard(results_dirs, datasets, fmt, out, no_timing, check_, tables_dir):
+    """Accuracy tables (one per dataset, split, protocol and file list) and timing tables (one per device).
 
-    One accuracy table per (dataset, split, protocol, file list), each with its own timing table.
+    RESULTS_DIRS: folders (or files) holding results as 'run', 'score' and 'bench' wrote them: runs folders
+    and leaderboards/results (the default: whichever of the two exists).
     """
+    from ..errors import DbdbenchError
     from ..io import atomic_write_text
-    from ..leaderboard import collect_results, render_markdown
+    from ..leaderboard import Spec, build, check
 
-    results, unreadable = collect_results(runs_dir, result_name=result_name, dataset=dataset_name)
-    for path, problem in unreadable:
-        err_console().print(f"warning: {path}: {problem}; left out of the leaderboard")
-    text = render_markdown(results)
+    if check_:
+        outcomes = check([out] if out else None, tables_dir)
+        for o in outcomes:
+            if o.ok:
+                err_console().print(f"ok: {o.path}")
+                continue
+            err_console().print(f"FAILED: {o.path}: {o.problem}")
+            for line in o.diff[:40]:
+                err_console().print("    " + line)
+        failed = [o for o in outcomes if not o.ok]
+        if failed:
+            raise DbdbenchError(f"{len(failed)} of {len(outcomes)} generated tables do not match their result files")
+        return
+    dirs = list(results_dirs) or [p for p in (Path("runs"), Path("leaderboards") / "results") if p.exists()]
+    if not dirs:
+        raise DbdbenchError("no results folder given, and neither runs/ nor leaderboards/results/ exists here")
+    spec = Spec([d.as_posix() for d in dirs], list(datasets), fmt, not no_timing, out.as_posix() if out else None)
+    text, board, warnings = build(spec)
+    for warning in warnings:
+        err_console().print(f"warning: {warning}")
     if out:
         atomic_write_text(out, text)
-        err_console().print(f"wrote {out} ({len(results)} results)")
+        err_console().print(f"wrote {out} ({board.n_results} results in {len(board.accuracy)} accuracy tables, "
+                            f"{len(board.timing)} timing tables)")
     else:
         click.echo(text, nl=False)
-

@@ -18,6 +18,7 @@ from .common import (
     protocol_options,
     warn_plugin_failures,
 )
+from .leaderboard import save_options, save_result_copy
 
 
 @cli.command()
@@ -31,23 +32,37 @@ from .common import (
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Threads decoding files.")
 @click.option("--out", type=click.Path(path_type=Path), help="Also write result[.<split>.<protocol>].json and per_image[...].csv into this folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def score(maps_dir, map_suffix, map_polarity, allow_missing, skip_bad, workers, out, as_json, **kw):
+@click.option("--name", help="The method's name in results and leaderboards (default: the maps folder's name).")
+@click.option("--kind", type=click.Choice(["handcrafted", "learned"]), help="The method's kind, for leaderboards.")
+@click.option("--paper", help="The method's paper, e.g. 'Zhao et al., TIP 2021', for leaderboards.")
+@click.option("--training-data", help="What the method was trained on, for leaderboards.")
+@save_options
+def score(maps_dir, map_suffix, map_polarity, allow_missing, skip_bad, workers, out, as_json,
+          name, kind, paper, training_data, save_to_leaderboard, leaderboard_dir, **kw):
     """Score precomputed maps from any method against a dataset's ground truth."""
     from ..api import list_samples, result_name, score_maps
+    from ..errors import DbdbenchError
     from ..results import write_result
 
     warn_plugin_failures()
+    if name is not None and (not name.strip() or "/" in name or name.startswith(".")):
+        raise DbdbenchError(f"--name {name!r}: expected a name usable as a file name (no '/', not starting with '.')")
     protocol = protocol_from(kw)
     subset = kw.pop("subset")
     dataset = dataset_from(kw)
     listing = list_samples(dataset, subset=subset)
+    method = {"id": name or Path(maps_dir).name, "maps": str(maps_dir)}
+    method.update({k: v for k, v in (("name", name), ("kind", kind), ("paper", paper), ("training_data", training_data)) if v})
     with progress_bar("scoring", len(listing.samples)) as advance:
         result, per_image = score_maps(
             maps_dir, dataset, listing, protocol, map_suffix=map_suffix, map_polarity=map_polarity,
-            allow_missing=allow_missing, skip_bad=skip_bad, workers=workers, progress=advance,
+            allow_missing=allow_missing, skip_bad=skip_bad, workers=workers, method=method, progress=advance,
         )
+    stem = result_name(dataset, protocol, None, subset)
     if out is not None:
-        write_result(out, result, per_image, name=result_name(dataset, protocol, None, subset))
+        write_result(out, result, per_image, name=stem)
+    if save_to_leaderboard:
+        save_result_copy(result, result["method"]["id"], stem, leaderboard_dir)
     present_result(result, as_json)
 
 
@@ -66,7 +81,8 @@ def score(maps_dir, map_suffix, map_polarity, allow_missing, skip_bad, workers, 
 @click.option("--force", is_flag=True, help="Recompute maps even if cached.")
 @click.option("--skip-bad", is_flag=True, help="Skip images that fail and report them, instead of stopping.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def run(method_id, method_option, limit, device, out, workers, force, skip_bad, as_json, **kw):
+@save_options
+def run(method_id, method_option, limit, device, out, workers, force, skip_bad, as_json, save_to_leaderboard, leaderboard_dir, **kw):
     """Run a method on a dataset: predict, cache maps as PNG, score from the cache."""
     from ..api import list_samples, result_name, run_method
 
@@ -76,13 +92,29 @@ def run(method_id, method_option, limit, device, out, workers, force, skip_bad, 
     dataset = dataset_from(kw)
     listing = list_samples(dataset, subset=subset, limit=limit)
     n = len(listing.samples)
+    options = parse_option_pairs(method_option)
+    stem = result_name(dataset, protocol, limit, subset)
     with progress_bar(f"{method_id} on {dataset.name}", n) as advance:
         result, run_dir = run_method(
-            method_id, dataset, listing, protocol, out=out, options=parse_option_pairs(method_option),
+            method_id, dataset, listing, protocol, out=out, options=options,
             device=device, force=force, skip_bad=skip_bad, workers=workers,
-            result_stem=result_name(dataset, protocol, limit, subset), progress=advance,
+            result_stem=stem, progress=advance,
         )
     if not as_json:
         err_console().print(f"maps and results in {run_dir}")
+    if save_to_leaderboard:
+        save_result_copy(result, method_row(method_id, options), stem, leaderboard_dir)
     present_result(result, as_json)
+
+
+def method_row(method_id: str, options: dict) -> str:
+    """The leaderboard row of a method run with these options: its id plus the options that differ from the
+    defaults, exactly as its map-cache folder is named (``lbp@refine=True``)."""
+    from ..methods import resolve_options
+    from ..plugins import get_registry
+    from ..runner import method_dir_name
+
+    cls = get_registry().method(method_id)
+    resolved = resolve_options(cls, options)
+    return method_dir_name(method_id, {k: v for k, v in resolved.items() if v != cls.options.get(k)})
 

@@ -1,0 +1,102 @@
+"""Committed results: portable copies of ``run``/``score`` results and ``bench`` timing records.
+
+``leaderboards/results/<dataset>/<row><variant>.json`` holds one accuracy result, where ``<row>`` is the
+method id plus its non-default options (``lbp``, ``lbp@refine=true``) or the ``score --name``, and
+``<variant>`` the split, protocol, subset or limit when they differ from the defaults (the same suffix as
+``runs/.../result<variant>.json``): ``hifst-released.te1.ddffnet.json``.
+``leaderboards/results/timing/<device>/<row>.<size>px.json`` holds one ``bench`` record.
+
+A portable copy keeps the provenance (protocol, dataset record with its file-list hash and image count,
+method with options, version and weights provenance, environment, git revision, command) and drops what
+only describes one machine's files or one run's cache state: absolute paths, the creation time, the
+platform string, and the run's own timing (timing tables come from ``bench``). So re-running the same
+command at the same revision on the same kind of machine rewrites the same bytes.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from ..io import atomic_write_json
+
+DEFAULT_DIR = Path("leaderboards") / "results"
+
+
+def safe_name(text: str) -> str:
+    """A file name from a row id: no path separators, no leading dot."""
+    name = str(text).replace("/", "_").replace("\\", "_").strip()
+    return "_" + name[1:] if name.startswith(".") else (name or "_")
+
+
+def _portable_path(value: Any) -> Any:
+    """Keep relative paths (they mean the same from the repository root); drop absolute ones."""
+    if isinstance(value, str) and Path(value).is_absolute():
+        return None
+    return value
+
+
+def _portable_weights(method: dict[str, Any]) -> None:
+    """A packaged weights file is named by its file name (its sha256 is the identity), not its install path."""
+    prov = method.get("provenance")
+    if isinstance(prov, dict) and isinstance(prov.get("weights"), str) and Path(prov["weights"]).is_absolute():
+        prov["weights"] = Path(prov["weights"]).name
+
+
+def _strip_environment(env: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in env.items() if k not in ("platform",)}
+
+
+def portable_result(result: dict[str, Any], row: str) -> dict[str, Any]:
+    out = copy.deepcopy(result)
+    out.pop("created", None)
+    out.pop("timing", None)  # per-image timing of one run under its load and workers: use `dbdbench bench`
+    for part in ("dataset", "method"):
+        section = out.get(part) or {}
+        for key in ("root", "maps", "images", "gt"):
+            if key in section:
+                section[key] = _portable_path(section[key])
+    _portable_weights(out["method"])
+    if isinstance(out.get("run"), dict):
+        out["run"] = {k: v for k, v in out["run"].items() if k in ("device", "workers")}
+    out["method"]["row"] = row
+    out["environment"] = _strip_environment(out.get("environment") or {})
+    return out
+
+
+def result_file(base: str | Path, dataset: str, row: str, variant: str = "") -> Path:
+    return Path(base) / safe_name(dataset) / f"{safe_name(row)}{variant}.json"
+
+
+def save_result(result: dict[str, Any], row: str, variant: str = "", base: str | Path = DEFAULT_DIR) -> Path:
+    """Write the portable copy of ``result`` for row ``row``; ``variant`` is e.g. ``.te1.ddffnet``."""
+    path = result_file(base, result["dataset"]["name"], row, variant)
+    atomic_write_json(path, portable_result(result, row))
+    return path
+
+
+def variant_of(result_stem: str) -> str:
+    """``result.te1.ddffnet`` -> ``.te1.ddffnet`` (the name ``run``/``score --out`` give a variant)."""
+    return result_stem[len("result"):] if result_stem.startswith("result") else f".{result_stem}"
+
+
+def timing_file(base: str | Path, record: dict[str, Any]) -> Path:
+    size = record.get("input") or {}
+    h, w = size.get("height"), size.get("width")
+    tag = f"{h}px" if h == w else f"{h}x{w}px"
+    return Path(base) / "timing" / safe_name(record["device"]) / f"{safe_name(record['row'])}.{tag}.json"
+
+
+def portable_timing(record: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(record)
+    out.pop("created", None)
+    _portable_weights(out["method"])
+    out["environment"] = _strip_environment(out.get("environment") or {})
+    return out
+
+
+def save_timing(record: dict[str, Any], base: str | Path = DEFAULT_DIR) -> Path:
+    path = timing_file(base, record)
+    atomic_write_json(path, portable_timing(record))
+    return path

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Regenerate every committed leaderboard: the results under leaderboards/results/ and the tables
+# leaderboards/{synth,cuhk,dut,xu100}.md made from them. Run it from a clean checkout (committed code),
+# so no result records a '-dirty' revision; 'dbdbench leaderboard --check' (part of 'make test') fails
+# on tables that do not match their results, or that were made from modified code.
+#
+#   bash leaderboards/make_leaderboards.sh                 # everything (about 10 minutes on 2 cores)
+#   bash leaderboards/make_leaderboards.sh released tables # only some steps: synth timing released samples tables
+#
+# The shared research data is used by path, never copied: $DBDBENCH_SHARED/data, else ../shared/data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${DBDBENCH_SHARED:-../shared}/data"
+BIN="${DBDBENCH_BIN:-.venv/bin/dbdbench}"
+MAKE="${MAKE:-make}"
+LB=leaderboards/results
+PROTOCOLS="dbd sod sg ddffnet hifst"
+# Methods that run on photos (the handcrafted baselines; learned methods join when they have trained weights).
+METHODS="${METHODS:-gradient laplacian dct svd lbp hifst}"
+# Methods whose latency 'bench' measures for the timing tables.
+TIMING_METHODS="${TIMING_METHODS:-$METHODS}"
+CUHK_SAMPLES=leaderboards/subsets/cuhk-samples.txt
+
+if [ -n "$(git status --porcelain --untracked-files=no -- . ':(exclude)leaderboards')" ] && [ -z "${ALLOW_DIRTY:-}" ]; then
+  echo "error: uncommitted changes outside leaderboards/ ('git status'); commit them first (or ALLOW_DIRTY=1)" >&2
+  exit 2
+fi
+
+say() { echo "== $*" >&2; }
+
+# The synthetic test split: every method of the demo ('make demo' writes leaderboards/synth.md too).
+synth() {
+  say "make demo"
+  $MAKE demo
+}
+
+# Latency, model only and end to end, at 320 x 320 on this machine: the timing tables.
+timing() {
+  for m in $TIMING_METHODS; do
+    say "bench $m"
+    "$BIN" bench --method "$m" --size 320 --repeats 10 --warmup 2 --save-to-leaderboard
+  done
+}
+
+# Maps the authors released, scored under every protocol: HiFST on all 704 CUHK defocus images, on
+# CUHK-TE-1 and on the CUHK photos of the samples; AENet and EFENet (DENets) on the DUT and xu100 samples.
+released() {
+  local hifst=(--maps "$DATA/cuhk/results/hifst" --map-suffix _HiFSTBlurMap --dataset cuhk --root "$DATA/cuhk"
+               --name hifst-released --kind handcrafted --paper "Golestaneh & Karam, CVPR 2017 (authors' maps)")
+  for p in $PROTOCOLS; do
+    say "score released maps, protocol $p"
+    "$BIN" score "${hifst[@]}" --split defocus --protocol "$p" --save-to-leaderboard > /dev/null
+    "$BIN" score "${hifst[@]}" --split te1 --protocol "$p" --save-to-leaderboard > /dev/null
+    "$BIN" score "${hifst[@]}" --subset "$CUHK_SAMPLES" --protocol "$p" --save-to-leaderboard > /dev/null
+    for method in AENet EFENet; do
+      lower=$(echo "$method" | tr '[:upper:]' '[:lower:]')
+      for ds in dut xu100; do
+        "$BIN" score --maps "$DATA/results/$lower/$ds" --dataset "$ds" --root "$DATA/$ds" --protocol "$p" \
+          --name "$method" --kind learned --paper "Zhao, Hou, He & Lu, TIP 2021 (DENets; authors' maps)" \
+          --save-to-leaderboard > /dev/null
+      done
+    done
+  done
+}
+
+# Every method on the real photos of the shared data (5 CUHK, 5 DUT, 5 xu100), under every protocol.
+samples() {
+  for m in $METHODS; do
+    for p in $PROTOCOLS; do
+      say "run $m on the samples, protocol $p"
+      "$BIN" run --method "$m" --dataset cuhk --root "$DATA/cuhk" --subset "$CUHK_SAMPLES" --protocol "$p" --save-to-leaderboard > /dev/null
+      "$BIN" run --method "$m" --dataset dut --root "$DATA/dut" --protocol "$p" --save-to-leaderboard > /dev/null
+      "$BIN" run --method "$m" --dataset xu100 --root "$DATA/xu100" --protocol "$p" --save-to-leaderboard > /dev/null
+    done
+  done
+}
+
+# The tables, from the committed results only.
+tables() {
+  for ds in cuhk dut xu100; do
+    "$BIN" leaderboard "$LB" --dataset "$ds" --no-timing --out "leaderboards/$ds.md"
+  done
+  "$BIN" leaderboard "$LB" --dataset synth --out leaderboards/synth.md
+}
+
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(synth timing released samples tables)
+for step in "${steps[@]}"; do
+  case "$step" in
+    synth|timing|released|samples|tables) "$step" ;;
+    *) echo "error: unknown step '$step' (steps: synth timing released samples tables)" >&2; exit 2 ;;
+  esac
+done
