@@ -27,10 +27,15 @@ SVG_NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     runs = make_runs(root, n=N_IMAGES)
+    # a second group of results: another protocol on the same maps (result.sod.json)
+    cli("run", "--method", "test-contrast", "--images", root / "images", "--gt", root / "gt", "--out", runs, "--protocol", "sod")
     out = root / "site"
     proc = cli("report", runs, "--out", out, "--json")
     summary = json.loads(proc.stdout)
-    assert summary["groups"] == [{"slug": "folder-all-dbd", "title": "folder (all), protocol dbd, 6 images", "methods": 2, "images": N_IMAGES}]
+    assert summary["groups"] == [
+        {"slug": "folder-all-dbd", "title": "folder (all), protocol dbd, 6 images", "methods": 2, "images": N_IMAGES},
+        {"slug": "folder.sod", "title": "folder (all), protocol sod, 6 images", "methods": 1, "images": N_IMAGES},
+    ]
     return runs, out
 
 
@@ -48,8 +53,8 @@ def page_data(out: Path) -> dict:
 def test_site_has_every_image_and_only_local_references(site):
     runs, out = site
     data = page_data(out)
-    (group,) = data["groups"]
-    assert {m["row"] for m in group["methods"]} == set(ROWS)
+    group = data["groups"][0]
+    assert len(data["groups"]) == 2 and {m["row"] for m in group["methods"]} == set(ROWS)
     assert len({m["colour"] for m in group["methods"]}) == len(ROWS)
     assert len(group["images"]) == N_IMAGES and len(group["rows"]) == N_IMAGES * len(ROWS)
     for image in group["images"]:
@@ -81,9 +86,15 @@ def test_rebuilding_replaces_the_site_and_empty_runs_fail(site, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
     cli("report", runs, "--out", copy, "--methods", "test-contrast@window=3")
-    (group,) = page_data(copy)["groups"]
+    (group,) = page_data(copy)["groups"]  # the sod result is test-contrast's, left out too
     assert [m["row"] for m in group["methods"]] == ["test-contrast@window=3"]
     assert not list((copy / "img").rglob("m1.jpg")), "maps of a method left out must not linger"
+    assert [p.name for p in (copy / "img").iterdir()] == ["folder-all-dbd"], "nor images of a group left out"
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("precious")
+    proc = cli("report", runs, "--out", tmp_path / "mine", check=False)
+    assert proc.returncode == 2 and "not empty" in proc.stderr
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "precious"
 
 
 # ------------------------------------------------------------------ in a real browser
@@ -111,7 +122,8 @@ def test_browser_self_test_clicks_sorts_filters_and_loads_images(site, tmp_path)
     assert match, f"the self-test did not finish: {proc.stderr[-2000:]}"
     report = json.loads(html.unescape(match.group(2)))
     assert match.group(1) == "pass", report["failures"]
-    assert report["images_checked"] == 2 + len(ROWS) and report["images_loaded"] == report["images_checked"]
+    assert report["groups"] == ["folder-all-dbd", "folder.sod"], "the self-test walks every group through the select"
+    assert report["images_checked"] == (2 + len(ROWS)) + (2 + 1) and report["images_loaded"] == report["images_checked"]
     assert {"stem", "method", "mae", "f_max"} <= set(report["columns"]) and report["external"] == []
 
 

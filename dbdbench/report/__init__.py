@@ -66,6 +66,7 @@ def build_report(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise DbdbenchError(f"--out {out}: exists and is not a folder")
+    _clear_previous_site(out)
     out.mkdir(parents=True, exist_ok=True)
     for name in ASSETS:
         _write(out / "assets" / name, resources.files(__package__).joinpath("assets", name).read_bytes())
@@ -114,6 +115,23 @@ def build_report(
     return summary, warnings
 
 
+def _clear_previous_site(out: Path) -> None:
+    """An earlier report in ``out`` is replaced (its images and curves removed first, so nothing stale is left);
+    a folder holding anything else is refused rather than overwritten."""
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    index = out / "index.html"
+    try:
+        ours = 'name="generator" content="dbdbench' in index.read_text(encoding="utf-8", errors="replace")[:2000]
+    except OSError:
+        ours = False
+    if not ours:
+        raise DbdbenchError(f"--out {out}: folder is not empty and holds no dbdbench report; give an empty or new folder")
+    for sub in ("img", "curves", "assets"):
+        if (out / sub).is_dir():
+            shutil.rmtree(out / sub)
+
+
 def _write(path: Path, data: bytes) -> None:
     """Atomic, and readable by a web server like any file the user writes (temporary files start at 0600)."""
     atomic_write_bytes(path, data)
@@ -147,8 +165,6 @@ def _group_images(group: Group, out: Path, *, max_side: int | None, workers: int
         notes.append(f"{group.title}: no per_image*.csv next to the results; the browser is empty")
     polarity = group.dataset_record.get("gt_polarity", "focus")
     base = out / "img" / group.slug
-    if base.is_dir():
-        shutil.rmtree(base)  # images of an earlier report of this group: numbering may have changed
 
     def write_one(index_stem):
         index, stem = index_stem
