@@ -183,9 +183,12 @@ def collect_groups(
 ) -> tuple[list[Group], list[tuple[Path, str]]]:
     """Every ``RUNS_DIR/<method-dir>/<dataset-dir>/result*.json``, grouped for plotting.
 
-    ``methods`` keeps only rows whose name (the method folder, e.g. ``lbp@refine=true``) or method id is
-    listed. Returns the groups (rows sorted by f_max, best first) and the files left out with the reason.
+    Rows are named as in the leaderboard (:func:`dbdbench.leaderboard.row_id`: the method folder such as
+    ``lbp@refine=true`` for ``run`` results, the ``--name`` of ``score`` results); ``methods`` keeps only rows
+    whose name or method id is listed. Returns the groups (rows sorted by f_max, best first) and the files left out with the reason.
     """
+    from .leaderboard import row_id
+
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise DbdbenchError(f"{runs_dir}: not a folder (expected RUNS_DIR/<method>/<dataset>/result*.json)")
@@ -206,7 +209,7 @@ def collect_groups(
         ds = result["dataset"]
         if dataset and ds.get("name") != dataset:
             continue
-        row = path.parent.parent.name
+        row = row_id(result, path)  # the leaderboard's row name: lbp@refine=true for runs, the --name of score results
         if wanted and row not in wanted and result["method"].get("id") not in wanted:
             continue
         key = (ds["name"], ds.get("split"), result["protocol"]["name"], ds.get("file_list_hash"))
@@ -216,14 +219,13 @@ def collect_groups(
     used: set[str] = set()
     for group in out:
         group.entries.sort(key=lambda e: (-float(e.result["metrics"].get("f_max") or 0.0), e.row))
-        # A group with rows of one name twice (result.json and result.limit20.json of one method) keeps both,
-        # told apart by their file name.
+        # A group with one row name twice (the same --name scored twice, in two folders) keeps both, told apart.
         counts: dict[str, int] = {}
         for e in group.entries:
             counts[e.row] = counts.get(e.row, 0) + 1
         for e in group.entries:
-            if counts[e.row] > 1 and e.variant:
-                e.row = f"{e.row}{e.variant.replace('.', ' ')}".strip()
+            if counts[e.row] > 1:  # still one name twice (two score results under one --name): add the folder
+                e.row = f"{e.row} ({e.path.parent.parent.name}{e.variant})"
         variant = group.entries[0].variant
         slug = _safe(f"{group.dataset}{variant}") if variant else _safe(f"{group.dataset}-{group.split}-{group.protocol}")
         if slug in used:
@@ -247,11 +249,16 @@ def locate_samples(record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     (root moved, plugin missing): figures then show the maps without photo and GT.
     """
     from .api import open_dataset
+    from .plugins import get_registry
 
-    bookkeeping = {"name", "split", "root", "gt_polarity", "n_images", "file_list_hash", "n_listed", "generator_version"}
+    bookkeeping = {"name", "split", "root", "gt_polarity", "n_images", "file_list_hash", "n_listed", "generator_version",
+                   "n_expected", "n_found", "partial"}
     options = {k: v for k, v in record.items() if k not in bookkeeping and v is not None}
     root = record.get("root")
     try:
+        accepted = getattr(get_registry().dataset(record["name"]), "accepted_options", None)
+        if accepted is not None:  # the adapter declares its options: pass back only those
+            options = {k: v for k, v in options.items() if k in accepted}
         dataset = open_dataset(record["name"], root=root, split=record.get("split"),
                                gt_polarity=record.get("gt_polarity"), options=options)
         listing = dataset.list()

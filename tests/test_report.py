@@ -28,7 +28,7 @@ def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     runs = make_runs(root, n=N_IMAGES)
     # a second group of results: another protocol on the same maps (result.sod.json)
-    cli("run", "--method", "test-contrast", "--images", root / "images", "--gt", root / "gt", "--out", runs, "--protocol", "sod")
+    cli("run", "--method", "test-contrast", "--images", root / "images", "--gt", root / "gt", "--gt-polarity", "focus", "--out", runs, "--protocol", "sod")
     out = root / "site"
     proc = cli("report", runs, "--out", out, "--json")
     summary = json.loads(proc.stdout)
@@ -61,7 +61,10 @@ def test_site_has_every_image_and_only_local_references(site):
         for rel in [image["photo"], image["gt"], *image["maps"]]:
             assert rel and (out / rel).is_file(), f"{image['stem']}: {rel} missing"
             assert Image.open(out / rel).size == (80, 60)
+    full = (out / "leaderboard.html").read_text(encoding="utf-8")  # rendered by dbdbench.leaderboard
+    assert all(row in full for row in ROWS) and "sod" in full
     text = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="leaderboard.html"' in text
     for ref in re.findall(r'(?:src|href)="([^"#]+)"', text):
         assert (out / html.unescape(ref)).is_file(), f"index.html refers to {ref}, which is not in the site"
     for path in out.rglob("*"):

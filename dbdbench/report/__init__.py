@@ -89,6 +89,7 @@ def build_report(
         })
         sections.append(_leaderboard_section(group, colours, curve_files, out))
 
+    leaderboard_link = _full_leaderboard(runs_dir, out, dataset, warnings)
     data = {
         "title": title or f"dbdbench report: {Path(runs_dir).name}",
         "generator": f"dbdbench {__version__}",
@@ -103,6 +104,8 @@ def build_report(
             f'<li><a href="#lb-{html.escape(g.slug)}">{html.escape(g.title)}</a></li>' for g in groups
         ),
         leaderboards="\n".join(sections),
+        full_leaderboard=leaderboard_link,
+        nav_leaderboard=' · <a href="leaderboard.html">Full leaderboard</a>' if leaderboard_link else "",
         # '</' inside a <script> block would end it early: JSON allows the escaped form.
         data=json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/"),
     )
@@ -110,9 +113,27 @@ def build_report(
     summary = {
         "index": str(out / "index.html"),
         "groups": [{"slug": g["slug"], "title": g["title"], "methods": len(g["methods"]), "images": len(g["images"])} for g in payload_groups],
-        "files": n_files + 1 + len(ASSETS),
+        "files": n_files + 1 + len(ASSETS) + (1 if leaderboard_link else 0),
     }
     return summary, warnings
+
+
+def _full_leaderboard(runs_dir, out: Path, dataset: str | None, warnings: list[str]) -> str:
+    """``leaderboard.html``: every table ``dbdbench leaderboard --format html`` makes from RUNS_DIR (timing per
+    device, accuracy by circle of confusion...), rendered by :mod:`dbdbench.leaderboard` itself."""
+    from ..leaderboard import collect, render
+
+    try:
+        board, problems, notes = collect([runs_dir], datasets=[dataset] if dataset else ())
+        page = render(board, "html")
+    except DbdbenchError as exc:
+        warnings.append(f"full leaderboard left out: {exc}")
+        return ""
+    warnings += [f"leaderboard: {n}" for n in notes]
+    _write(out / "leaderboard.html", page.encode("utf-8"))
+    return ('<p class="full-leaderboard"><a href="leaderboard.html">The full leaderboard</a>: every table of '
+            "<code>dbdbench leaderboard --format html</code> for these results (all methods, timing per device, "
+            "accuracy by circle of confusion where the dataset has it).</p>")
 
 
 def _clear_previous_site(out: Path) -> None:
@@ -130,6 +151,7 @@ def _clear_previous_site(out: Path) -> None:
     for sub in ("img", "curves", "assets"):
         if (out / sub).is_dir():
             shutil.rmtree(out / sub)
+    (out / "leaderboard.html").unlink(missing_ok=True)
 
 
 def _write(path: Path, data: bytes) -> None:
