@@ -5,6 +5,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 STAMP  := $(VENV)/.dbdbench-installed
+# The learned-method plugins need torch. Installed first and pinned to the CPU wheel, so a CPU-only machine
+# never pulls a multi-GB CUDA build; a GPU user installs a CUDA build of torch into .venv first (see README),
+# and this step then keeps it (the plugins accept any torch >= 2.1).
+TORCH  ?= torch==2.13.0
 
 .PHONY: demo test setup clean-runs
 
@@ -12,6 +16,7 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet --disable-pip-version-check '$(TORCH)'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from .datasets.base import Dataset, Listing, Sample, files_by_stem
+from .datasets.base import Dataset, Listing, files_by_stem
 from .datasets.real import subset as subset_listing
 from .errors import DatasetError, DbdbenchError
 from .methods import check_device, resolve_device, resolve_options
 from .plugins import get_registry
 from .protocols import Protocol
 from .results import build_result, timing_summary, write_result
-from .runner import check_cache_identity, method_dir_name, run_predictions
+from .mapcache import config_key
+from .runner import WARM_UP_NOTE, build_method, dataset_dir_name, method_dir_name, run_predictions
 from .scoring import ScoreItem, score_items
 
 Progress = Callable[[int], None]
@@ -31,13 +32,15 @@ def open_dataset(
     gt_polarity: str | None = None,
     options: dict[str, Any] | None = None,
 ) -> Dataset:
+    """Construct a registered adapter; ``gt_polarity`` (``--gt-polarity``) overrides the release's convention
+    through the constructor, and options the adapter does not accept are refused there."""
     cls = get_registry().dataset(name)
-    dataset = cls(root=root, split=split, **(options or {}))
+    options = dict(options or {})
     if gt_polarity is not None:
-        if gt_polarity not in ("focus", "blur"):
-            raise DbdbenchError(f"--gt-polarity {gt_polarity!r}: expected focus or blur")
-        dataset.gt_polarity = gt_polarity
-    return dataset
+        if options.get("gt_polarity") not in (None, gt_polarity):
+            raise DbdbenchError(f"--gt-polarity {gt_polarity} contradicts --dataset-option gt_polarity={options['gt_polarity']}")
+        options["gt_polarity"] = gt_polarity
+    return cls(root=root, split=split, **options)
 
 
 def list_samples(dataset: Dataset, *, subset: str | Path | None = None, limit: int | None = None) -> Listing:
@@ -166,9 +169,18 @@ def run_method(
     else:
         check_device(device)
         device = "cpu"  # handcrafted methods run on the CPU whatever was asked; record what really ran
-    run_dir = Path(out) / method_dir_name(method_id, given) / dataset.name
-    identity = {"method": method_id, "version": method_cls.version, "options": given, "plugin_version": plugin.version}
-    check_cache_identity(run_dir, identity, force)
+    method = build_method(method_cls, given, device)
+    provenance = method.provenance()
+    if provenance.get("weights") == "random" and given.get("weights") != "random":
+        raise DbdbenchError(
+            f"method {method_id!r} ({provenance.get('variant', 'this variant')}) has no trained weights; pass "
+            "--option weights=PATH, or --option weights=random for an untrained network (timing only)"
+        )
+    run_dir = Path(out) / method_dir_name(method_id, given) / dataset_dir_name(dataset)
+    # Maps are reused only when made by this exact configuration (weights included) from the same image bytes.
+    identity = {"method": method_id, "version": method_cls.version, "options": given, "plugin_version": plugin.version,
+                "weights_sha256": provenance.get("weights_sha256")}
+    cache_key = config_key(identity)
 
     todo_samples = list(listing.samples)
     pre_skipped: list[dict] = []
@@ -181,7 +193,7 @@ def run_method(
         pre_skipped += [{"stem": p.stem, "file": str(p), "reason": "image has no ground truth"} for p in listing.orphan_images]
 
     outcome = run_predictions(
-        method_cls, given, todo_samples, run_dir, device=device, force=force,
+        method, given, todo_samples, run_dir, cache_key=cache_key, force=force,
         skip_bad=skip_bad, workers=workers, on_progress=progress,
     )
     if not outcome.done:
@@ -190,7 +202,7 @@ def run_method(
     method_info = method_cls.describe()
     method_info.update(
         options=resolved, plugin=plugin.name, plugin_version=plugin.version,
-        maps=str(outcome.maps_dir), provenance=_method_provenance(method_cls, given, device),
+        maps=str(outcome.maps_dir), provenance=provenance, cache_key=cache_key,
     )
     result, per_image = score_maps(
         outcome.maps_dir, dataset, done, protocol, skip_bad=skip_bad, workers=2,
@@ -199,19 +211,10 @@ def run_method(
     result["dataset"]["n_listed"] = len(listing.samples)
     result["skipped"] = pre_skipped + outcome.skipped + result["skipped"]
     result["timing"] = timing_summary({s.stem: outcome.times[s.stem] for s in done.samples if s.stem in outcome.times})
+    if result["timing"]:
+        result["timing"]["warm_up"] = WARM_UP_NOTE
+        result["timing"]["batch_size"] = int(getattr(method, "batch_size", 1) or 1)
     result["run"] = {"device": device, "workers": workers, "maps_computed": outcome.computed, "maps_reused": outcome.reused}
     result["environment"]["device"] = device
     write_result(run_dir, result, per_image, outcome.times, name=result_stem)
     return result, run_dir
-
-
-def _method_provenance(method_cls, options, device) -> dict[str, Any]:
-    """Ask a method instance for provenance (e.g. weights hash) only if it is cheap: learned methods define it."""
-    from .methods import Method
-
-    if method_cls.provenance is Method.provenance:
-        return {}
-    try:
-        return method_cls(device=device, **options).provenance()
-    except Exception:  # noqa: BLE001 - provenance is best effort; the run itself already succeeded
-        return {}

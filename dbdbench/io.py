@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 import warnings
 from pathlib import Path
 from typing import Any
@@ -132,11 +132,37 @@ def image_size(path: str | Path) -> tuple[int, int]:
 # --------------------------------------------------------------------- writing
 
 
+def _create_unique(parent: Path, prefix: str, suffix: str, make) -> Path:
+    for _ in range(100):
+        candidate = parent / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            make(candidate)
+            return candidate
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{parent}: could not create a unique temporary name")  # pragma: no cover
+
+
+def make_temp_dir(parent: str | Path, prefix: str) -> Path:
+    """A new, uniquely named folder in ``parent`` with the permissions of any ordinary folder (the umask
+    applies; ``tempfile.mkdtemp`` would make it 0700 and a split renamed from it unreadable to the lab)."""
+    parent = Path(parent)
+    parent.mkdir(parents=True, exist_ok=True)
+    return _create_unique(parent, prefix, "", lambda p: os.mkdir(p, 0o777))
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old file or the complete new one."""
+    """Write ``data`` to ``path`` so that readers see either the old file or the complete new one.
+
+    The temporary file is created with mode 0666 minus the umask, like any ordinary file (``mkstemp``
+    would make every result, map and cache 0600, unreadable to the rest of a lab).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fds: list[int] = []
+    tmp = _create_unique(path.parent, f".{path.name}.", ".tmp", lambda p: fds.append(os.open(p, flags, 0o666)))
+    fd = fds[0]
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -169,6 +195,42 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def read_array(path: str | Path) -> np.ndarray:
+    """A per-pixel array (CoC, depth) from ``.npy`` or from a one-array ``.npz`` (compressed, as ``synth`` stores them)."""
+    path = Path(path)
+    try:
+        obj = np.load(path, allow_pickle=False)
+        if not isinstance(obj, np.ndarray):  # an .npz archive
+            with obj:
+                names = list(obj.keys())
+                if len(names) != 1:
+                    raise InputError(path, f"expected one array in the .npz, found {len(names)}")
+                return obj[names[0]]
+        return obj
+    except InputError:
+        raise
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(path, f"unreadable array ({type(exc).__name__})") from None
+
+
+def encode_npz(arr: np.ndarray, name: str = "arr") -> bytes:
+    """One array as a compressed ``.npz`` with fixed metadata, so the same array always gives the same bytes."""
+    import io as _io
+    import zipfile
+
+    payload = _io.BytesIO()
+    np.save(payload, np.ascontiguousarray(arr), allow_pickle=False)
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        zf.writestr(info, payload.getvalue(), compresslevel=6)
+    return buf.getvalue()
 
 
 def encode_png(arr: np.ndarray) -> bytes:

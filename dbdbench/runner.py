@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from .datasets.base import Sample
 from .errors import DbdbenchError, InputError, MethodError
-from .io import atomic_write_json, read_rgb, write_map_png
+from .io import read_rgb, write_map_png
 from .methods import Method, check_prediction
 
 
@@ -34,6 +36,13 @@ class RunOutcome:
     times: dict[str, float] = field(default_factory=dict)
 
 
+#: What the per-image times exclude, recorded with them.
+WARM_UP_NOTE = (
+    "one predict() on a 64x64 random image before the first timed image (lazy imports, weight loading, "
+    "allocations) is excluded"
+)
+
+
 def method_dir_name(method_id: str, options: dict[str, Any]) -> str:
     """Cache folder of a method: its id, plus its non-default options so differently configured runs never mix."""
     if not options:
@@ -42,21 +51,15 @@ def method_dir_name(method_id: str, options: dict[str, Any]) -> str:
     return f"{method_id}@{','.join(parts)}".replace("/", "_")
 
 
-def check_cache_identity(run_dir: Path, identity: dict[str, Any], force: bool) -> None:
-    """Refuse to mix maps from another version of a method (or other weights) in one cache."""
-    path = run_dir / "cache.json"
-    if path.exists() and not force:
-        try:
-            old = json.loads(path.read_text())
-        except (OSError, ValueError):
-            old = None
-        if old is not None and old != identity:
-            changed = sorted(k for k in set(old) | set(identity) if old.get(k) != identity.get(k))
-            raise DbdbenchError(
-                f"{run_dir}: cached maps were made by a different configuration ({', '.join(changed)} changed); "
-                "re-run with --force to recompute them, or use another --out"
-            )
-    atomic_write_json(path, identity)
+def dataset_dir_name(dataset) -> str:
+    """Run folder of a dataset: its name for the default copy, else name@hash of where it lies and its options,
+    so two roots, two folder datasets or two synth seeds never share a folder."""
+    from .hashing import short_hash
+
+    described = {k: v for k, v in dataset.describe().items() if k != "split"}
+    if not dataset.root_given and not dataset.options:
+        return dataset.name
+    return f"{dataset.name}@{short_hash(json.dumps(described, sort_keys=True, default=str))}"
 
 
 def load_times(path: Path) -> dict[str, float]:
@@ -83,42 +86,67 @@ def _append_time(path: Path, stem: str, seconds: float) -> None:
         os.close(fd)
 
 
-class _Predictor:
-    """Holds one method instance; predicts, validates and caches one image at a time."""
+def build_method(method_cls: type[Method], options: dict[str, Any], device: str) -> Method:
+    """Instantiate a method; a plugin's constructor failing is reported as one line."""
+    try:
+        return method_cls(device=device, **options)
+    except DbdbenchError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plugin's constructor failing is the plugin's problem
+        raise DbdbenchError(f"method {method_cls.id!r} failed to initialise: {_one_line(exc)}") from None
 
-    def __init__(self, method_cls: type[Method], options: dict[str, Any], device: str):
-        self.method_id = method_cls.id
-        try:
-            self.method = method_cls(device=device, **options)
-        except DbdbenchError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a plugin's constructor failing is the plugin's problem
-            raise DbdbenchError(f"method {self.method_id!r} failed to initialise: {_one_line(exc)}") from None
+
+class _Predictor:
+    """Holds one method instance; predicts, validates and caches a batch of images at a time."""
+
+    def __init__(self, method: Method):
+        self.method = method
+        self.method_id = method.id
         self.warmed_up = False
 
-    def __call__(self, sample: Sample, map_path: Path) -> float:
-        if sample.image is None:
-            raise InputError(sample.gt, "ground truth has no matching image file")
-        image = read_rgb(sample.image)
-        if not self.warmed_up:  # first call pays for lazy imports, JIT, allocations: keep it out of the timing
-            self._predict(sample, image)
-            self.warmed_up = True
+    def warm_up(self) -> None:
+        """Pay for lazy imports, weight loading and allocations on a tiny input, outside the timing.
+
+        Best effort: a method that cannot handle a 64x64 image fails on the real image, where it is reported.
+        """
+        self.warmed_up = True
+        tiny = np.random.default_rng(0).integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
+        try:
+            self.method.predict(tiny)
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except (Exception, SystemExit):  # noqa: BLE001
+            pass
+
+    def __call__(self, batch: list[tuple[Sample, Path]]) -> float:
+        """Predict every sample of ``batch`` (one ``predict_batch`` call when more than one); returns seconds per image."""
+        images = []
+        for sample, _ in batch:
+            if sample.image is None:
+                raise InputError(sample.gt, "ground truth has no matching image file")
+            images.append(read_rgb(sample.image))
+        if not self.warmed_up:
+            self.warm_up()
         start = time.perf_counter()
-        pred = self._predict(sample, image)
-        seconds = time.perf_counter() - start
-        pred = check_prediction(self.method_id, sample.stem, image, pred)
-        write_map_png(map_path, pred)
+        preds = self._predict(batch[0][0], images)
+        seconds = (time.perf_counter() - start) / len(batch)
+        if not isinstance(preds, (list, tuple)) or len(preds) != len(batch):
+            raise MethodError(self.method_id, batch[0][0].stem, "predict_batch returned the wrong number of maps")
+        for (sample, map_path), image, pred in zip(batch, images, preds):
+            write_map_png(map_path, check_prediction(self.method_id, sample.stem, image, pred))
         return seconds
 
-    def _predict(self, sample: Sample, image):
+    def _predict(self, first: Sample, images: list):
         try:
-            return self.method.predict(image)
+            if len(images) == 1:
+                return [self.method.predict(images[0])]
+            return self.method.predict_batch(images)
         except (MemoryError, KeyboardInterrupt):
             raise
         except DbdbenchError:
             raise
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - a plugin calling sys.exit() is a method failure too
-            raise MethodError(self.method_id, sample.stem, f"raised {_one_line(exc)}") from None
+            raise MethodError(self.method_id, first.stem, f"raised {_one_line(exc)}") from None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -140,7 +168,7 @@ def _init_worker(method_cls, options, device):
     import threading
 
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    _WORKER = _Predictor(method_cls, options, device)
+    _WORKER = _Predictor(build_method(method_cls, options, device))
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -152,7 +180,7 @@ def _exit_with_parent(parent_pid: int) -> None:
 def _work(sample: Sample, map_path: Path) -> tuple[float | None, str | None]:
     """(seconds, None) on success, (None, one-line error) on failure: errors cross the process boundary as text."""
     try:
-        return _WORKER(sample, map_path), None
+        return _WORKER([(sample, map_path)]), None
     except DbdbenchError as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001
@@ -160,27 +188,31 @@ def _work(sample: Sample, map_path: Path) -> tuple[float | None, str | None]:
 
 
 def run_predictions(
-    method_cls: type[Method],
+    method: Method,
     options: dict[str, Any],
     samples: list[Sample],
     run_dir: Path,
     *,
-    device: str = "cpu",
+    cache_key: str,
     force: bool = False,
     skip_bad: bool = False,
     workers: int = 1,
     on_progress: Callable[[int], None] | None = None,
 ) -> RunOutcome:
-    maps_dir = run_dir / "maps"
-    maps_dir.mkdir(parents=True, exist_ok=True)
+    """Predict every sample whose map is not reusable; ``method`` is the instance that ran (its provenance is
+    in ``cache_key``). With ``workers`` > 1, each worker process builds its own instance from the same options."""
+    from .hashing import file_digest
+    from .mapcache import MapCache
+
+    cache = MapCache(run_dir, cache_key)
     times_path = run_dir / "times.jsonl"
-    outcome = RunOutcome(maps_dir=maps_dir)
+    outcome = RunOutcome(maps_dir=cache.maps_dir)
     cached_times = load_times(times_path)
 
-    todo: list[Sample] = []
+    todo: list[tuple[Sample, str]] = []
     for sample in samples:
-        map_path = maps_dir / f"{sample.stem}.png"
-        if map_path.is_file() and map_path.stat().st_size > 0 and not force:
+        digest = file_digest(sample.image) if sample.image is not None and sample.image.is_file() else ""
+        if digest and not force and cache.reusable(sample.stem, digest):
             outcome.done.append(sample)
             outcome.reused += 1
             if sample.stem in cached_times:
@@ -188,10 +220,11 @@ def run_predictions(
             if on_progress:
                 on_progress(1)
         else:
-            todo.append(sample)
+            todo.append((sample, digest))
 
-    def finish(sample: Sample, seconds: float | None, error: str | None) -> None:
+    def finish(sample: Sample, digest: str, seconds: float | None, error: str | None) -> None:
         if error is None:
+            cache.record(sample.stem, digest)
             outcome.done.append(sample)
             outcome.computed += 1
             outcome.times[sample.stem] = seconds
@@ -199,25 +232,36 @@ def run_predictions(
         elif skip_bad:
             outcome.skipped.append({"stem": sample.stem, "reason": error})
         else:
-            raise DbdbenchError(f"{error} ({outcome.computed + outcome.reused} maps kept in {maps_dir}; "
+            raise DbdbenchError(f"{error} ({outcome.computed + outcome.reused} maps kept in {cache.maps_dir}; "
                                 "fix the cause and re-run to resume, or add --skip-bad)")
         if on_progress:
             on_progress(1)
 
     if todo and workers <= 1:
-        predictor = _Predictor(method_cls, options, device)
-        for sample in todo:
+        predictor = _Predictor(method)
+        batch_size = max(1, int(getattr(method, "batch_size", 1) or 1))
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start:start + batch_size]
             try:
-                seconds, error = predictor(sample, maps_dir / f"{sample.stem}.png"), None
+                seconds, error = predictor([(s, cache.map_path(s.stem)) for s, _ in chunk]), None
             except DbdbenchError as exc:
+                if len(chunk) > 1:  # find the image that failed: predict the chunk one by one
+                    for sample, digest in chunk:
+                        try:
+                            finish(sample, digest, predictor([(sample, cache.map_path(sample.stem))]), None)
+                        except DbdbenchError as one:
+                            finish(sample, digest, None, str(one))
+                    continue
                 seconds, error = None, str(exc)
-            finish(sample, seconds, error)
+            for sample, digest in chunk:
+                finish(sample, digest, seconds, error)
     elif todo:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(method_cls, options, device)) as pool:
-            futures = [pool.submit(_work, s, maps_dir / f"{s.stem}.png") for s in todo]
+        method_cls = type(method)
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(method_cls, options, method.device)) as pool:
+            futures = [pool.submit(_work, s, cache.map_path(s.stem)) for s, _ in todo]
             try:
-                for sample, fut in zip(todo, futures):
-                    finish(sample, *fut.result())
+                for (sample, digest), fut in zip(todo, futures):
+                    finish(sample, digest, *fut.result())
             except BaseException:
                 for fut in futures:
                     fut.cancel()

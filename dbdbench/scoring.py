@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from .errors import DbdbenchError, InputError
-from .io import read_gray
+from .io import read_array, read_gray
 from .metrics import Evaluator, prepare
 from .protocols import Protocol
 
@@ -34,12 +34,7 @@ class ScoreItem:
 def _load(item: ScoreItem) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     gt = read_gray(item.gt_path)
     m = read_gray(item.map_path)
-    coc = None
-    if item.coc_path is not None:
-        try:
-            coc = np.load(item.coc_path)
-        except Exception as exc:  # noqa: BLE001
-            raise InputError(item.coc_path, f"unreadable CoC map ({type(exc).__name__})") from None
+    coc = read_array(item.coc_path) if item.coc_path is not None else None
     return m, gt, coc
 
 

@@ -16,6 +16,13 @@ from PIL import Image
 TESTS = Path(__file__).resolve().parent
 
 
+def only_dir(parent: Path, prefix: str) -> Path:
+    """The one run folder of a dataset under ``parent`` (non-default datasets get ``name@hash``)."""
+    found = sorted(parent.glob(f"{prefix}*"))
+    assert len(found) == 1, found
+    return found[0]
+
+
 def cli(*args, cwd=None, check=True, **env):
     full_env = {**os.environ, "PYTHONPATH": str(TESTS), "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures", **env}
     proc = subprocess.run(
@@ -50,7 +57,7 @@ def test_run_then_score_reproduces_bit_for_bit(tmp_path, folder_dataset):
     out = tmp_path / "runs"
     run = cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", out, "--json")
     result = json.loads(run.stdout)
-    run_dir = out / "test-contrast" / "folder"
+    run_dir = only_dir(out / "test-contrast", "folder")
     assert (run_dir / "result.json").exists() and (run_dir / "per_image.csv").exists()
     assert len(list((run_dir / "maps").glob("*.png"))) == 6
     assert result["n_images"] == 6 and result["metrics"]["f_max"] > 0.7
@@ -73,9 +80,9 @@ def test_run_then_score_reproduces_bit_for_bit(tmp_path, folder_dataset):
 
 def test_cached_maps_are_reused_and_force_recomputes(tmp_path, folder_dataset):
     images, gts = folder_dataset
-    args = ("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--out", tmp_path / "r", "--json")
+    args = ("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", tmp_path / "r", "--json")
     first = json.loads(cli(*args).stdout)
-    map_file = tmp_path / "r" / "test-contrast" / "folder" / "maps" / "img 0.png"
+    map_file = only_dir(tmp_path / "r" / "test-contrast", "folder") / "maps" / "img 0.png"
     stamp = map_file.stat().st_mtime_ns
     second = json.loads(cli(*args).stdout)
     assert second["run"]["maps_reused"] == 6 and second["run"]["maps_computed"] == 0
@@ -88,25 +95,25 @@ def test_cached_maps_are_reused_and_force_recomputes(tmp_path, folder_dataset):
 
 def test_method_options_get_their_own_cache(tmp_path, folder_dataset):
     images, gts = folder_dataset
-    cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--out", tmp_path / "r", "--option", "window=3")
-    assert (tmp_path / "r" / "test-contrast@window=3" / "folder" / "result.json").exists()
-    bad = cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--option", "nope=1", check=False)
+    cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", tmp_path / "r", "--option", "window=3")
+    assert (only_dir(tmp_path / "r" / "test-contrast@window=3", "folder") / "result.json").exists()
+    bad = cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--option", "nope=1", check=False)
     assert bad.returncode == 2 and "has no option 'nope'" in bad.stderr
 
 
 def test_protocol_variant_results_do_not_overwrite(tmp_path, folder_dataset):
     images, gts = folder_dataset
-    base = ("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--out", tmp_path / "r")
+    base = ("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", tmp_path / "r")
     cli(*base)
     cli(*base, "--protocol", "hifst")
     cli(*base, "--limit", "3")
-    names = sorted(p.name for p in (tmp_path / "r" / "test-contrast" / "folder").glob("*.json"))
-    assert names == ["cache.json", "result.hifst.json", "result.json", "result.limit3.json"]
+    names = sorted(p.name for p in only_dir(tmp_path / "r" / "test-contrast", "folder").glob("*.json"))
+    assert names == ["result.hifst.json", "result.json", "result.limit3.json"]
 
 
 def test_leaderboard_markdown(tmp_path, folder_dataset):
     images, gts = folder_dataset
-    cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--out", tmp_path / "r")
+    cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", tmp_path / "r")
     md = cli("leaderboard", tmp_path / "r").stdout
     assert "| `test-contrast` |" in md and "protocol `dbd`" in md and "**6 images**" in md
 

@@ -161,7 +161,7 @@ def test_plugins_md_snippets_install_and_run(tmp_path, photos):
 
     runs = tmp_path / "runs"
     for extra in ((), ("--option", "window=15")):
-        result = json.loads(cli("run", "--method", "sharpness", "--images", images, "--gt", gts, "--out", runs,
+        result = json.loads(cli("run", "--method", "sharpness", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", runs,
                                 "--json", *extra, env=env).stdout)
         assert result["method"]["plugin"] == "sharpness" and result["metrics"]["f_max"] > 0.8
     assert result["method"]["options"]["window"] == 15  # converted from the string "15"
@@ -192,7 +192,7 @@ def test_hooks_md_examples_load_and_run(tmp_path, photos):
 
     train = tmp_path / "train"
     summary = json.loads(cli("train", "--method", "tiny-learned", "--dataset", "folder", "--dataset-option", f"images={images}",
-                             "--dataset-option", f"gt={gts}", "--steps", "3", "--out", train, "--json", env=env).stdout)
+                             "--dataset-option", f"gt={gts}", "--dataset-option", "gt_polarity=focus", "--steps", "3", "--out", train, "--json", env=env).stdout)
     weights = Path(summary["weights"])
     assert weights == train / "weights.json" and json.loads(weights.read_text())["scale"] > 0
 

@@ -60,12 +60,12 @@ def _saved_once(tmp_path_factory):
     images, gts = make_folder_dataset(root / "data")
     lb = root / "leaderboards" / "results"
     env = {"DBDBENCH_CACHE": str(root / "cache")}
-    base = ("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--out", root / "runs",
+    base = ("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", root / "runs",
             "--save-to-leaderboard", "--leaderboard-dir", lb)
     cli(*base, **env)
     cli(*base, "--option", "window=5", **env)
     cli(*base, "--protocol", "ddffnet", **env)
-    cli("score", "--maps", gts, "--images", images, "--gt", gts, "--name", "Oracle", "--kind", "learned",
+    cli("score", "--maps", gts, "--images", images, "--gt", gts, "--gt-polarity", "focus", "--name", "Oracle", "--kind", "learned",
         "--paper", "Nobody, 2024", "--training-data", "the GT itself", "--save-to-leaderboard", "--leaderboard-dir", lb, **env)
     cli("bench", "--method", "test-contrast", "--size", "32", "--repeats", "3", "--warmup", "1",
         "--save-to-leaderboard", "--leaderboard-dir", lb, **env)

@@ -168,8 +168,15 @@ def make_dataset(root: Path, n: int = 6, marked: tuple[int, ...] = (), prefix: s
     return img, gt
 
 
+def folder_run(parent: Path) -> Path:
+    """The run folder of the one folder dataset under a method's folder (named ``folder@<hash>``)."""
+    found = sorted(parent.glob("folder*"))
+    assert len(found) == 1, found
+    return found[0]
+
+
 def maps_of(run_root: Path, method: str) -> Path:
-    return run_root / method / "folder" / "maps"
+    return folder_run(run_root / method) / "maps"
 
 
 def valid_pngs(folder: Path) -> dict[str, np.ndarray]:
@@ -186,10 +193,10 @@ def reference(tmp_path_factory):
     """An uninterrupted fake-sharp run on 8 images, and its maps, to compare resumed and concurrent runs against."""
     root = tmp_path_factory.mktemp("reference")
     img, gt = make_dataset(root, n=8)
-    proc = cli("run", "--method", "fake-slow", "--images", img, "--gt", gt, "--out", root / "runs", "--json",
+    proc = cli("run", "--method", "fake-slow", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", root / "runs", "--json",
                DBDBENCH_FAKE_SLEEP="0")
     result = succeeded(proc)
-    run_dir = root / "runs" / "fake-slow" / "folder"
+    run_dir = folder_run(root / "runs" / "fake-slow")
     return {"root": root, "img": img, "gt": gt, "result": result, "per_image": read_per_image(run_dir / "per_image.csv"),
             "maps": valid_pngs(run_dir / "maps")}
 
@@ -285,7 +292,7 @@ def _stem(kind: str, i: int) -> str:
 
 def _args(role: str, img: Path, gt: Path, maps: Path, out: Path) -> tuple:
     if role == "image (run)":
-        return ("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--out", out)
+        return ("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out)
     return ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus")
 
 
@@ -424,7 +431,7 @@ def test_odd_valid_inputs(tmp_path):
         Image.fromarray(mask(*shapes[kind])).save(as_gt_maps / f"{stem}.png")
     out = base / "runs"
     run, score_maps, score_gt = cli_many([
-        ("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--out", out, "--json"),
+        ("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out, "--json"),
         ("score", "--maps", as_maps, "--gt", gt, "--gt-polarity", "focus", "--allow-missing", "--out", base / "s1", "--json"),
         ("score", "--maps", as_gt_maps, "--gt", as_gt, "--gt-polarity", "focus", "--out", base / "s2", "--json"),
     ])
@@ -463,7 +470,7 @@ def test_very_large_image(tmp_path):
     g = np.zeros((4000, 6000), np.uint8)
     g[:, :3000] = 255
     Image.fromarray(g).save(gt / "big.png")
-    result = succeeded(cli("run", "--method", "fake-fast", "--images", img, "--gt", gt, "--out", tmp_path / "runs", "--json"))
+    result = succeeded(cli("run", "--method", "fake-fast", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "runs", "--json"))
     with Image.open(maps_of(tmp_path / "runs", "fake-fast") / "big.png") as m:
         assert m.size == (6000, 4000)
     assert result["metrics"]["f_max"] > 0.8
@@ -479,8 +486,8 @@ def test_gt_without_image(tmp_path):
     c = case("mismatch", "GT without image (run)", "dbdbench run --method fake-sharp --images DIR --gt DIR",
              "exit 2 naming the GT file; --skip-bad: exit 0, listed in 'skipped'")
     out = tmp_path / "runs"
-    line = error_line(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--out", out), "lonely.png", "no matching image")
-    result = succeeded(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--out", out, "--skip-bad", "--json"))
+    line = error_line(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out), "lonely.png", "no matching image")
+    result = succeeded(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out, "--skip-bad", "--json"))
     assert [s["stem"] for s in result["skipped"]] == ["lonely"] and result["n_images"] == 3
     c.ok(f"exit 2: {short(line)} | --skip-bad: skipped [lonely]")
 
@@ -491,8 +498,8 @@ def test_image_without_gt(tmp_path):
     c = case("mismatch", "image without GT (run)", "dbdbench run --method fake-sharp --images DIR --gt DIR",
              "exit 2 naming the image; --skip-bad: exit 0, listed in 'skipped'")
     out = tmp_path / "runs"
-    line = error_line(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--out", out), "orphan.png", "no ground truth")
-    result = succeeded(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--out", out, "--skip-bad", "--json"))
+    line = error_line(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out), "orphan.png", "no ground truth")
+    result = succeeded(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out, "--skip-bad", "--json"))
     assert [s["stem"] for s in result["skipped"]] == ["orphan"] and result["n_images"] == 3
     c.ok(f"exit 2: {short(line)} | --skip-bad: skipped [orphan]")
 
@@ -580,7 +587,7 @@ def test_gt_size_differs_from_image(tmp_path):
     Image.fromarray(mask(H // 2, W // 2)).save(gt / "im01.png")
     c = case("mismatch", "GT smaller than its photo (run)", "dbdbench run --method fake-sharp ...",
              "exit 0; map kept at photo size, resized to GT for scoring")
-    r = succeeded(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--out", tmp_path / "runs", "--json"))
+    r = succeeded(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "runs", "--json"))
     assert r["n_images"] == 2
     c.ok(f"exit 0; f_max {r['metrics']['f_max']:.3f}")
 
@@ -607,7 +614,7 @@ def test_method_failures(tmp_path):
     for method, workers in METHOD_CASES:
         root = tmp_path / f"{method}-{workers}"
         img, gt = make_dataset(root, n=5, marked=(2,))
-        setups.append((method, workers, root / "runs", ("run", "--method", method, "--images", img, "--gt", gt,
+        setups.append((method, workers, root / "runs", ("run", "--method", method, "--images", img, "--gt", gt, "--gt-polarity", "focus",
                                                           "--out", root / "runs", "--workers", workers)))
     plain = cli_many([args for *_, args in setups])
     kept_by = [set(valid_pngs(maps_of(out, method))) for method, _, out, _ in setups]
@@ -636,7 +643,7 @@ def test_method_constructor_fails(tmp_path):
     img, gt = make_dataset(tmp_path, n=2)
     c = case("method failure", "method constructor raises (missing weights)", "dbdbench run --method fake-init-fail ...",
              "exit 2, one line naming the method and the cause")
-    line = error_line(cli("run", "--method", "fake-init-fail", "--images", img, "--gt", gt, "--out", tmp_path / "r"),
+    line = error_line(cli("run", "--method", "fake-init-fail", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "r"),
                       "'fake-init-fail'", "weights file not found")
     c.ok(f"exit 2: {short(line)}")
 
@@ -647,7 +654,7 @@ def test_plugin_fails_to_import(tmp_path):
     c = case("method failure", "a plugin fails to import", "DBDBENCH_EXTRA_PLUGINS=...,reliability_broken_plugin dbdbench run|list|plugins",
              "other methods still run (one warning line); 'plugins' shows the error; unknown method names the broken plugin; "
              "DBDBENCH_STRICT_PLUGINS=1: exit 2 naming the plugin")
-    run = cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--out", tmp_path / "r", "--json", plugins=plugins)
+    run = cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "r", "--json", plugins=plugins)
     succeeded(run)
     warnings = [ln for ln in run.stderr.splitlines() if "reliability_broken_plugin" in ln]
     assert len(warnings) == 1 and warnings[0].startswith("warning:") and "libfoo" in warnings[0]
@@ -655,7 +662,7 @@ def test_plugin_fails_to_import(tmp_path):
     rows = {r["name"]: r for r in json.loads(listing.stdout)}
     assert rows["reliability_broken_plugin"]["status"] == "failed" and "libfoo" in rows["reliability_broken_plugin"]["error"]
     succeeded(cli("list", "methods", plugins=plugins))
-    error_line(cli("run", "--method", "broken-method", "--images", img, "--gt", gt, plugins=plugins),
+    error_line(cli("run", "--method", "broken-method", "--images", img, "--gt", gt, "--gt-polarity", "focus", plugins=plugins),
                "'broken-method'", "reliability_broken_plugin")
     line = error_line(cli("list", "methods", plugins=plugins, DBDBENCH_STRICT_PLUGINS="1"), "reliability_broken_plugin", "libfoo")
     c.ok(f"run ok with 1 warning line; plugins lists the failure; strict: {short(line)}")
@@ -665,7 +672,7 @@ def test_debug_shows_traceback(tmp_path):
     img, gt = make_dataset(tmp_path, n=2, marked=(1,))
     c = case("method failure", "--debug shows the traceback", "dbdbench --debug run --method fake-raise ...",
              "non-zero exit with a traceback (for developers)")
-    p = cli("--debug", "run", "--method", "fake-raise", "--images", img, "--gt", gt, "--out", tmp_path / "r")
+    p = cli("--debug", "run", "--method", "fake-raise", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "r")
     assert p.returncode != 0 and "Traceback" in p.stderr
     c.ok(f"exit {p.returncode}; traceback shown")
 
@@ -691,7 +698,7 @@ def test_interrupt_and_resume(tmp_path, reference, sig, workers):
              "killed run keeps its maps (no torn files); re-run resumes (reuses them) and equals an uninterrupted run")
     out = tmp_path / "runs"
     args = [sys.executable, "-m", "dbdbench", "run", "--method", "fake-slow", "--images", str(reference["img"]),
-            "--gt", str(reference["gt"]), "--out", str(out), "--workers", str(workers), "--json"]
+            "--gt", str(reference["gt"]), "--gt-polarity", "focus", "--out", str(out), "--workers", str(workers), "--json"]
     # A shell that starts jobs in the background (nohup ... &, some CI launchers) hands them SIGINT *ignored*,
     # and Python then never raises KeyboardInterrupt: give the child the default disposition a terminal would.
     proc = subprocess.Popen(args, env=_env(DBDBENCH_FAKE_SLEEP="0.4"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -711,11 +718,11 @@ def test_interrupt_and_resume(tmp_path, reference, sig, workers):
         assert proc.returncode == -signal.SIGKILL
     survivors = valid_pngs(folder)  # every file that is there decodes: no torn map
     assert len(survivors) >= 3  # (with --workers 2, tasks already queued to the pool still finish after Ctrl-C)
-    resumed = cli("run", "--method", "fake-slow", "--images", reference["img"], "--gt", reference["gt"], "--out", out,
+    resumed = cli("run", "--method", "fake-slow", "--images", reference["img"], "--gt", reference["gt"], "--gt-polarity", "focus", "--out", out,
                   "--workers", workers, "--json", DBDBENCH_FAKE_SLEEP="0")
     result = succeeded(resumed)
     assert result["run"]["maps_reused"] >= len(survivors)
-    same_scores(result, out / "fake-slow" / "folder", reference)
+    same_scores(result, folder_run(out / "fake-slow"), reference)
     lost = sum(1 for s, arr in survivors.items() if not np.array_equal(valid_pngs(folder)[s], arr))
     c.ok(f"killed: exit {proc.returncode}, {len(survivors)} valid maps kept; re-run: reused {result['run']['maps_reused']}, "
          "metrics + per-image rows + maps identical to the uninterrupted run", lost)
@@ -731,10 +738,10 @@ def test_corrupt_cached_map_is_reported(tmp_path, reference):
     c = case("interruption", "a cached map torn outside dbdbench, then re-run",
              "dbdbench run --method fake-slow ... (maps/im03.png truncated)",
              "exit 2 naming the map and suggesting --force; --force recomputes and equals the reference")
-    args = ("run", "--method", "fake-slow", "--images", reference["img"], "--gt", reference["gt"], "--out", out, "--json")
+    args = ("run", "--method", "fake-slow", "--images", reference["img"], "--gt", reference["gt"], "--gt-polarity", "focus", "--out", out, "--json")
     line = error_line(cli(*args, DBDBENCH_FAKE_SLEEP="0"), "im03.png", "truncated")
     result = succeeded(cli(*args, "--force", DBDBENCH_FAKE_SLEEP="0"))
-    same_scores(result, out / "fake-slow" / "folder", reference)
+    same_scores(result, folder_run(out / "fake-slow"), reference)
     c.ok(f"exit 2: {short(line)} | --force: identical to reference")
 
 
@@ -747,14 +754,14 @@ def test_two_runs_same_output(tmp_path, reference):
              "both exit 0; every map decodes; results equal an uninterrupted run")
     out = tmp_path / "runs"
     args = [sys.executable, "-m", "dbdbench", "run", "--method", "fake-slow", "--images", str(reference["img"]),
-            "--gt", str(reference["gt"]), "--out", str(out), "--json"]
+            "--gt", str(reference["gt"]), "--gt-polarity", "focus", "--out", str(out), "--json"]
     procs = [subprocess.Popen(args, env=_env(DBDBENCH_FAKE_SLEEP="0.05"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, encoding="utf-8", errors="replace") for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in procs]
     for p, (stdout, stderr) in zip(procs, outputs):
         assert p.returncode == 0 and "Traceback" not in stderr, stderr
         assert json.loads(stdout)["metrics"] == reference["result"]["metrics"]
-    run_dir = out / "fake-slow" / "folder"
+    run_dir = folder_run(out / "fake-slow")
     same_scores(json.loads((run_dir / "result.json").read_text()), run_dir, reference)
     leftovers = [p.name for p in run_dir.rglob(".*.tmp")]
     assert not leftovers, leftovers
@@ -789,13 +796,13 @@ def _misc_cases(tmp: Path):
         "n_images": 1, "metrics": dict.fromkeys(("mae", "f_max", "f_mean", "f_adaptive", "f_fixed"), 0.5), "environment": {},
     }))
     sc = ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus")
-    rn = ("run", "--method", "fake-sharp", "--images", img, "--gt", gt)
+    rn = ("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus")
     # (case, args, expected exit, words in the error line)
     return [
-        ("score: --maps does not exist", ("score", "--maps", tmp / "nope", "--gt", gt), 2, ["nope", "not a folder"]),
-        ("score: --maps is a file", ("score", "--maps", afile, "--gt", gt), 2, ["a-file.txt", "not a folder"]),
-        ("score: --gt does not exist", ("score", "--maps", maps, "--gt", tmp / "nogt"), 2, ["nogt"]),
-        ("score: --gt is an empty folder", ("score", "--maps", maps, "--gt", tmp / "emptygt"), 2, ["emptygt", "no ground-truth"]),
+        ("score: --maps does not exist", ("score", "--maps", tmp / "nope", "--gt", gt, "--gt-polarity", "focus"), 2, ["nope", "not a folder"]),
+        ("score: --maps is a file", ("score", "--maps", afile, "--gt", gt, "--gt-polarity", "focus"), 2, ["a-file.txt", "not a folder"]),
+        ("score: --gt does not exist", ("score", "--maps", maps, "--gt", tmp / "nogt", "--gt-polarity", "focus"), 2, ["nogt"]),
+        ("score: --gt is an empty folder", ("score", "--maps", maps, "--gt", tmp / "emptygt", "--gt-polarity", "focus"), 2, ["emptygt", "no ground-truth"]),
         ("score: --out is an existing file", (*sc, "--out", afile), 2, ["a-file.txt"]),
         ("score: --subset not UTF-8", (*sc, "--subset", binsubset), 2, ["subset.bin", "UTF-8"]),
         ("score: --subset lists nothing", (*sc, "--subset", emptysubset), 2, ["empty.txt", "no image names"]),
@@ -812,7 +819,7 @@ def _misc_cases(tmp: Path):
         ("run: --out is an existing file", (*rn, "--out", afile), 2, ["a-file.txt"]),
         ("run: bad --device", (*rn, "--device", "tpu9", "--out", tmp / "r"), 2, ["tpu9"]),
         ("run: --images without --gt", ("run", "--method", "fake-sharp", "--images", img), 2, ["--gt"]),
-        ("run: --images does not exist", ("run", "--method", "fake-sharp", "--images", tmp / "noimg", "--gt", gt, "--out", tmp / "r"), 2, ["noimg"]),
+        ("run: --images does not exist", ("run", "--method", "fake-sharp", "--images", tmp / "noimg", "--gt", gt, "--gt-polarity", "focus", "--out", tmp / "r"), 2, ["noimg"]),
         ("leaderboard: folder does not exist", ("leaderboard", tmp / "no-runs"), 2, ["no-runs", "no such"]),
         ("leaderboard: torn result.json", ("leaderboard", runs), 2, ["result.json", "unreadable"]),
         ("leaderboard: result.json of the wrong shape", ("leaderboard", runs2), 2, ["result.json", "not a complete"]),
@@ -873,7 +880,7 @@ def test_non_utf8_file_names(tmp_path):
         shutil.copy(folder / "im00.png", os.fsencode(str(folder)) + b"/caf\xe9.png")
     c1 = case("odd valid input", "non-UTF-8 bytes in file names (valid images)", "dbdbench run ...; dbdbench score --out DIR",
               "exit 0; scored; result.json and per_image.csv written")
-    run, score = cli_many([("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--out", tmp_path / "r", "--json"),
+    run, score = cli_many([("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "r", "--json"),
                            ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "s", "--json")])
     assert succeeded(run)["n_images"] == 3 and succeeded(score)["n_images"] == 3
     assert b"caf\xe9" in (tmp_path / "s" / "per_image.csv").read_bytes()

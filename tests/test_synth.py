@@ -21,6 +21,7 @@ from dbdbench.datasets.synth import (
 )
 from dbdbench.datasets.synth import generate as gen
 from dbdbench.datasets.synth import params
+from dbdbench.io import read_array
 
 SIZE = 96
 N = 6
@@ -55,8 +56,8 @@ def test_layout_and_gt_equals_coc_threshold(test_split):
     for stem in stems:
         img = np.asarray(Image.open(test_split / "images" / f"{stem}.png"))
         gt = np.asarray(Image.open(test_split / "gt" / f"{stem}.png"))
-        coc = np.load(test_split / "coc" / f"{stem}.npy")
-        depth = np.load(test_split / "depth" / f"{stem}.npy")
+        coc = read_array(test_split / "coc" / f"{stem}.npz")
+        depth = read_array(test_split / "depth" / f"{stem}.npz")
         assert img.shape == (SIZE, SIZE, 3) and img.dtype == np.uint8
         assert gt.shape == (SIZE, SIZE) and gt.dtype == np.uint8 and set(np.unique(gt)) <= {0, 255}
         assert coc.dtype == np.float32 and depth.dtype == np.float32

@@ -82,12 +82,12 @@ def protocol_from(kw):
 
 def dataset_options(fn):
     options = [
-        click.option("--dataset", "dataset_name", help="Dataset adapter (see 'dbdbench list datasets')."),
+        click.option("--dataset", "dataset_name", help="Dataset adapter (see 'dbdbench list datasets'); 'run' defaults to synth."),
         click.option("--root", type=click.Path(path_type=Path), help="Dataset root (default: $DBDBENCH_DATA/<name>)."),
         click.option("--split", help="Dataset split (default: the dataset's default)."),
         click.option("--images", type=click.Path(path_type=Path), help="With --dataset folder: the photos."),
         click.option("--gt", type=click.Path(path_type=Path), help="A folder of GT masks (implies --dataset folder)."),
-        click.option("--gt-polarity", type=click.Choice(["focus", "blur"]), help="White GT pixels are in focus, or blurred."),
+        click.option("--gt-polarity", type=click.Choice(["focus", "blur"]), help="White GT pixels are in focus, or blurred (required with --gt)."),
         click.option("--subset", type=click.Path(path_type=Path), help="Text file of image names to keep (one a line)."),
         click.option("--dataset-option", "dataset_option", multiple=True, metavar="KEY=VALUE", help="Adapter option (e.g. n=50 for synth)."),
     ]
@@ -96,7 +96,8 @@ def dataset_options(fn):
     return fn
 
 
-def dataset_from(kw):
+def dataset_from(kw, default_dataset: str | None = None):
+    """The dataset the options describe; without --dataset (and --gt), ``default_dataset`` (``run``: synth)."""
     from ..api import open_dataset
 
     name = kw.pop("dataset_name")
@@ -107,10 +108,12 @@ def dataset_from(kw):
             raise DbdbenchError("--gt/--images describe a folder dataset; do not combine them with --dataset " + name)
         if gt is None:
             raise DbdbenchError("--images needs --gt DIR (and --gt-polarity focus|blur)")
-        options.update(images=images, gt=gt, gt_polarity=gt_polarity or "focus")
-        return open_dataset("folder", root=kw.pop("root"), split=kw.pop("split"), options=options)
+        options.update(images=images, gt=gt)
+        return open_dataset("folder", root=kw.pop("root"), split=kw.pop("split"), gt_polarity=gt_polarity, options=options)
     if name is None:
-        raise DbdbenchError("give --dataset NAME (see 'dbdbench list datasets') or --gt DIR --gt-polarity focus|blur")
+        if default_dataset is None:
+            raise DbdbenchError("give --dataset NAME (see 'dbdbench list datasets') or --gt DIR --gt-polarity focus|blur")
+        name = default_dataset
     return open_dataset(name, root=kw.pop("root"), split=kw.pop("split"), gt_polarity=gt_polarity, options=options)
 
 

@@ -89,7 +89,7 @@ def run(method_id, method_option, limit, device, out, workers, force, skip_bad, 
     warn_plugin_failures()
     protocol = protocol_from(kw)
     subset = kw.pop("subset")
-    dataset = dataset_from(kw)
+    dataset = dataset_from(kw, default_dataset="synth")  # the embedded default, as the README says
     listing = list_samples(dataset, subset=subset, limit=limit)
     n = len(listing.samples)
     options = parse_option_pairs(method_option)

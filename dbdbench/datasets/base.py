@@ -8,7 +8,6 @@ pixels white), so every method and metric downstream sees in-focus = 1.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,9 +26,9 @@ class Sample:
     stem: str
     gt: Path
     image: Path | None = None
-    #: Optional per-pixel circle-of-confusion diameter map (float32 .npy, pixels), for blur-stratified scoring.
+    #: Optional per-pixel circle-of-confusion diameter map (float32 .npy or one-array .npz, pixels), for blur-stratified scoring.
     coc: Path | None = None
-    #: Optional per-pixel depth map (float32 .npy).
+    #: Optional per-pixel depth map (float32 .npy or one-array .npz).
     depth: Path | None = None
 
 
@@ -42,9 +41,14 @@ class Listing:
     orphan_images: list[Path] = field(default_factory=list)
 
     def file_list_hash(self) -> str:
-        """A short hash of the sorted stems: two results with the same hash scored the same images."""
-        joined = "\n".join(sorted(s.stem for s in self.samples)).encode("utf-8", errors="surrogateescape")  # non-UTF-8 names
-        return hashlib.sha256(joined).hexdigest()[:16]
+        """A short hash of the *content* scored: every stem with the bytes of its image and GT.
+
+        Different data never shares it (DUT 1..5 and xu100 1..5 have the same names, not the same bytes);
+        identical data always does, wherever it lies. The leaderboard groups results by it.
+        """
+        from ..hashing import content_hash
+
+        return content_hash((s.stem, s.image, s.gt) for s in self.samples)
 
 
 class Dataset:
@@ -62,16 +66,34 @@ class Dataset:
     layout: ClassVar[str] = ""
     #: True for datasets that can exist without a root folder (generated ones).
     needs_root: ClassVar[bool] = True
+    #: GT images per split in the complete release; a partial copy is scored with a warning and recorded.
+    expected_counts: ClassVar[dict[str, int]] = {}
+    #: The ``--dataset-option`` names the adapter reads, each with its meaning; any other name is an error.
+    #: ``None``: the adapter does not declare its options and they are passed through unchecked.
+    accepted_options: ClassVar[dict[str, str] | None] = None
 
-    def __init__(self, root: str | Path | None = None, split: str | None = None, **options: Any):
+    def __init__(
+        self, root: str | Path | None = None, split: str | None = None, *, gt_polarity: str | None = None, **options: Any
+    ):
         self.split = split or self.default_split
         if self.split not in self.splits:
             raise DatasetError(
                 f"dataset {self.name!r} has no split {self.split!r} (splits: {', '.join(self.splits)})"
             )
+        if self.accepted_options is not None:
+            unknown = sorted(set(options) - set(self.accepted_options))
+            if unknown:
+                known = ", ".join(self.accepted_options) or "none"
+                raise DatasetError(f"dataset {self.name!r} has no option {unknown[0]!r} (options: {known})")
+        if gt_polarity is not None:
+            if gt_polarity not in ("focus", "blur"):
+                raise DatasetError(f"--gt-polarity {gt_polarity!r}: expected focus or blur")
+            self.gt_polarity = gt_polarity  # this copy's masks differ from the release's convention
         self.root_given = root is not None
         self.root = Path(root).expanduser() if root is not None else self.default_root()
         self.options = options
+        #: GT images :meth:`check_complete` found (None until the dataset has been listed).
+        self.n_found: int | None = None
 
     @classmethod
     def default_root(cls) -> Path:
@@ -87,7 +109,29 @@ class Dataset:
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "split": self.split, "root": str(self.root), "gt_polarity": self.gt_polarity}
+        d: dict[str, Any] = {"name": self.name, "split": self.split, "root": str(self.root), "gt_polarity": self.gt_polarity}
+        expected = self.expected_counts.get(self.split)
+        if expected is not None:
+            d["n_expected"] = expected
+            if self.n_found is not None:
+                d["n_found"] = self.n_found
+                if self.n_found != expected:
+                    d["partial"] = f"{self.n_found} of {expected}"
+        return d
+
+    def check_complete(self, listing: Listing) -> Listing:
+        """Record how many GT images were found; warn on stderr when the split is not the complete release."""
+        self.n_found = len(listing.samples)
+        expected = self.expected_counts.get(self.split)
+        if expected is not None and self.n_found != expected:
+            import sys
+
+            print(
+                f"warning: dataset {self.name!r} split {self.split!r} at {self.root}: {self.n_found} of {expected} "
+                "GT images of the release; scores are not comparable with published ones",
+                file=sys.stderr,
+            )
+        return listing
 
     @classmethod
     def info(cls) -> dict[str, Any]:
@@ -99,6 +143,8 @@ class Dataset:
             "default_split": cls.default_split,
             "source": cls.source,
             "layout": cls.layout,
+            "expected_counts": dict(cls.expected_counts),
+            "options": dict(cls.accepted_options or {}),
         }
 
     # ------------------------------------------------------------ helpers for adapters

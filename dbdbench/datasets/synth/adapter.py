@@ -35,8 +35,14 @@ class SynthDataset(Dataset):
     splits: ClassVar[tuple[str, ...]] = params.SPLITS
     default_split: ClassVar[str] = params.DEFAULT_SPLIT
     source: ClassVar[str] = "generated locally by dbdbench (no download); 'dbdbench synth' writes it explicitly"
-    layout: ClassVar[str] = "images/<stem>.png, gt/<stem>.png (255 = in focus), coc/<stem>.npy, depth/<stem>.npy, manifest.json"
+    layout: ClassVar[str] = "images/<stem>.png, gt/<stem>.png (255 = in focus), coc/<stem>.npz, depth/<stem>.npz (float32), manifest.json"
     needs_root: ClassVar[bool] = False
+    accepted_options: ClassVar[dict[str, str] | None] = {
+        "n": "number of images (default: the split's size, e.g. 200 for test)",
+        "seed": "generator seed (default 0)",
+        "size": "image size in pixels (default 320)",
+        "workers": "processes generating the split (default 2; does not change the images)",
+    }
 
     def __init__(self, root: str | Path | None = None, split: str | None = None, **options: Any):
         super().__init__(root=root, split=split, **options)
@@ -82,8 +88,8 @@ class SynthDataset(Dataset):
                 stem=(stem := s["stem"]),
                 gt=folder / "gt" / f"{stem}.png",
                 image=folder / "images" / f"{stem}.png",
-                coc=folder / "coc" / f"{stem}.npy",
-                depth=folder / "depth" / f"{stem}.npy",
+                coc=folder / "coc" / f"{stem}.npz",
+                depth=folder / "depth" / f"{stem}.npz",
             )
             for s in manifest["samples"]
         ]

@@ -28,7 +28,7 @@ def contact_sheet(folder: str | Path, out_png: str | Path, max_images: int = 12,
     import numpy as np
     from PIL import Image, ImageDraw
 
-    from ...io import atomic_write_bytes, encode_png, read_gray, read_rgb
+    from ...io import atomic_write_bytes, encode_png, read_array, read_gray, read_rgb
     from .generate import read_manifest
 
     folder = Path(folder)
@@ -40,7 +40,7 @@ def contact_sheet(folder: str | Path, out_png: str | Path, max_images: int = 12,
     for stem in stems:
         img = read_rgb(folder / "images" / f"{stem}.png")
         gt = read_gray(folder / "gt" / f"{stem}.png")
-        coc = np.load(folder / "coc" / f"{stem}.npy")
+        coc = read_array(folder / "coc" / f"{stem}.npz")
         parts = [img, np.repeat(gt[..., None], 3, axis=2), _coc_colours(coc, vmax)]
         parts = [np.asarray(Image.fromarray(p).resize((tile, tile), Image.BILINEAR)) for p in parts]
         triplets.append(np.concatenate(parts, axis=1))

@@ -1,8 +1,12 @@
 """Writing splits to disk: files, manifest, cache location, safe concurrent generation, streaming.
 
 A split directory holds ``images/<stem>.png``, ``gt/<stem>.png`` (255 = in
-focus), ``coc/<stem>.npy`` and ``depth/<stem>.npy`` (float32), and
-``manifest.json`` listing every file with its sha256 and the generator version.
+focus), ``coc/<stem>.npz`` and ``depth/<stem>.npz`` (float32, losslessly
+compressed: the maps are piecewise constant, so ~3 KB instead of 400 KB each;
+read them with :func:`dbdbench.io.read_array`), and ``manifest.json`` listing
+every file with its sha256 and the generator version. Files and folders get
+the permissions of any ordinary file (the umask applies), so a lab can share
+a cache.
 
 A split is always built in a private temporary directory next to its final
 place and renamed into place only when complete (manifest written last), so a
@@ -13,12 +17,10 @@ that want the same split: the second waits and then reuses the first's result.
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
 import json
 import os
 import shutil
-import tempfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -28,12 +30,12 @@ from typing import Any, Iterator
 import numpy as np
 
 from ...errors import DatasetError
-from ...io import atomic_write_bytes, atomic_write_json, encode_png
+from ...io import atomic_write_bytes, atomic_write_json, encode_npz, encode_png, make_temp_dir
 from . import params
 from .render import SynthScene, render_scene
 
 MANIFEST = "manifest.json"
-SUBDIRS = {"images": ".png", "gt": ".png", "coc": ".npy", "depth": ".npy"}
+SUBDIRS = {"images": ".png", "gt": ".png", "coc": ".npz", "depth": ".npz"}
 
 
 def stem_for(split: str, index: int) -> str:
@@ -57,19 +59,13 @@ def split_dir(root: Path, split: str, n: int, seed: int, size: int) -> Path:
     return root / f"v{params.GENERATOR_VERSION}" / f"{split}-n{n}-seed{seed}-{size}px"
 
 
-def _npy_bytes(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, arr, allow_pickle=False)
-    return buf.getvalue()
-
-
 def scene_files(scene: SynthScene) -> dict[str, bytes]:
     """The encoded files of one scene, keyed by sub-directory (fixed encoder settings: deterministic bytes)."""
     return {
         "images": encode_png(scene.image),
         "gt": encode_png(scene.gt.astype(np.uint8) * 255),
-        "coc": _npy_bytes(scene.coc.astype(np.float32)),
-        "depth": _npy_bytes(scene.depth.astype(np.float32)),
+        "coc": encode_npz(scene.coc.astype(np.float32), "coc"),
+        "depth": encode_npz(scene.depth.astype(np.float32), "depth"),
     }
 
 
@@ -177,7 +173,7 @@ def generate_split(
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and read_manifest(out) is None)):
         raise DatasetError(f"{out}: exists and is not a synth split (no {MANIFEST}); choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = make_temp_dir(out.parent, prefix=f".{out.name}.tmp-")
     try:
         for sub in SUBDIRS:
             (tmp / sub).mkdir()

@@ -57,7 +57,7 @@ def test_runs_through_the_cli(half_blurred, tmp_path):
         Image.fromarray(np.roll(gt, 10 * i, axis=0)).save(tmp_path / "gt" / f"photo{i}.png")
     proc = subprocess.run(
         [sys.executable, "-m", "dbdbench.cli", "run", "--method", "example", "--option", "window=9",
-         "--images", str(tmp_path / "images"), "--gt", str(tmp_path / "gt"), "--out", str(tmp_path / "runs"), "--json"],
+         "--images", str(tmp_path / "images"), "--gt", str(tmp_path / "gt"), "--gt-polarity", "focus", "--out", str(tmp_path / "runs"), "--json"],
         capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr

@@ -156,6 +156,7 @@ def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resum
         barrier(ctx)
         last_ckpt = time.monotonic()
 
+    restore = _stop_on_sigterm()
     try:
         while state.step < total:
             epoch, offset = divmod(state.step, per_epoch)
@@ -184,6 +185,8 @@ def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resum
     except KeyboardInterrupt:
         save(keep=False)
         raise
+    finally:
+        restore()
     _validate(task, ctx, out, state)
     save(keep=True)
     summary = {
@@ -199,6 +202,24 @@ def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resum
         atomic_write_json(out / "training.json", summary)
     barrier(ctx)
     return summary
+
+
+def _stop_on_sigterm():
+    """Make SIGTERM (``kill``, a batch scheduler's time limit) stop like Ctrl-C: checkpoint first, then exit.
+
+    Background jobs started from a non-interactive shell ignore SIGINT, so SIGTERM is how people stop them.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _validate(task: Task, ctx: Context, out: Path, state: _State) -> None:

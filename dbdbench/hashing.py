@@ -1,0 +1,43 @@
+"""Content hashes of files and of datasets, so identity follows bytes, never names or locations.
+
+Two folders holding the same files hash the same wherever they lie; one changed byte changes the hash.
+Digests are memoised per (path, size, mtime) within a process, because a run hashes every image twice:
+once for the dataset identity and once to decide whether a cached map may be reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 (hex) of a file's bytes."""
+    st = os.stat(path)
+    return _digest(str(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=65536)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def content_hash(entries: Iterable[tuple[str, Path | None, Path | None]]) -> str:
+    """Short hash over (stem, image, GT) triples: stems and the bytes of every image and GT, in stem order."""
+    h = hashlib.sha256()
+    for stem, image, gt in sorted(entries, key=lambda e: e[0]):
+        h.update(stem.encode("utf-8", errors="surrogateescape") + b"\0")
+        h.update((file_digest(image) if image is not None else "-").encode() + b"\0")
+        h.update((file_digest(gt) if gt is not None else "-").encode() + b"\n")
+    return h.hexdigest()[:16]
+
+
+def short_hash(text: str, n: int = 8) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="surrogateescape")).hexdigest()[:n]

@@ -1,0 +1,126 @@
+"""The map cache never serves a map made from other bytes or by another configuration (issue: trust, part 1)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dbdbench.api import list_samples, open_dataset, run_method
+from dbdbench.protocols import get_protocol
+
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture(autouse=True)
+def _fixture_plugins(monkeypatch):
+    monkeypatch.syspath_prepend(str(TESTS))
+    monkeypatch.setenv("DBDBENCH_EXTRA_PLUGINS", "plugin_fixtures")
+    monkeypatch.setenv("DBDBENCH_LOAD_PLUGINS", "none")
+    from dbdbench.plugins import reset_registry
+
+    reset_registry()
+    yield
+    sys.modules.pop("plugin_fixtures", None)
+
+
+def make_set(folder: Path, seed: int, n: int = 4) -> tuple[Path, Path]:
+    """n photos named 0..n-1 (the same names for every seed, like DUT and xu100), with focus-white GT."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    images, gts = folder / "images", folder / "gt"
+    images.mkdir(parents=True), gts.mkdir(parents=True)
+    for i in range(n):
+        tex = rng.random((40, 56, 3)) * 255
+        mask = np.zeros((40, 56), bool)
+        cut = int(rng.integers(8, 48))
+        mask[:, :cut] = True
+        img = np.where(mask[..., None], tex, ndimage.gaussian_filter(tex, (3, 3, 0))).astype(np.uint8)
+        Image.fromarray(img).save(images / f"{i}.png")
+        Image.fromarray((mask * 255).astype(np.uint8)).save(gts / f"{i}.png")
+    return images, gts
+
+
+def run(images, gts, out, **kw):
+    ds = open_dataset("folder", options={"images": images, "gt": gts, "gt_polarity": "focus"})
+    listing = list_samples(ds)
+    result, run_dir = run_method("test-contrast", ds, listing, get_protocol("dbd"), out=out, **kw)
+    return result, run_dir
+
+
+def test_other_images_under_the_same_names_are_recomputed(tmp_path):
+    a = make_set(tmp_path / "a", seed=1)
+    b = make_set(tmp_path / "b", seed=2)
+    fresh_b, _ = run(*b, tmp_path / "fresh")
+    run(*a, tmp_path / "shared")
+    second, _ = run(*b, tmp_path / "shared")
+    assert second["metrics"] == fresh_b["metrics"]
+    assert second["run"]["maps_reused"] == 0 and second["run"]["maps_computed"] == 4
+
+
+def test_same_root_swapped_bytes_are_recomputed(tmp_path):
+    """Even in one folder: a photo replaced under its old name gets a new map."""
+    images, gts = make_set(tmp_path / "a", seed=1)
+    run(images, gts, tmp_path / "runs")
+    other_images, _ = make_set(tmp_path / "b", seed=2)
+    shutil.copyfile(other_images / "0.png", images / "0.png")
+    result, _ = run(images, gts, tmp_path / "runs")
+    assert result["run"] == {**result["run"], "maps_reused": 3, "maps_computed": 1}
+    fresh, _ = run(images, gts, tmp_path / "fresh")
+    assert result["metrics"] == fresh["metrics"]
+
+
+def test_unchanged_data_is_reused_and_counted(tmp_path):
+    images, gts = make_set(tmp_path / "a", seed=1)
+    first, dir1 = run(images, gts, tmp_path / "runs")
+    again, dir2 = run(images, gts, tmp_path / "runs")
+    assert dir1 == dir2
+    assert again["run"]["maps_reused"] == 4 and again["run"]["maps_computed"] == 0
+    assert again["metrics"] == first["metrics"]
+
+
+def test_other_options_or_version_never_reuse(tmp_path, monkeypatch):
+    images, gts = make_set(tmp_path / "a", seed=1)
+    run(images, gts, tmp_path / "runs")
+    import plugin_fixtures
+
+    monkeypatch.setattr(plugin_fixtures.LocalContrast, "version", "2")
+    bumped, _ = run(images, gts, tmp_path / "runs")
+    assert bumped["run"]["maps_reused"] == 0
+
+
+def test_two_folder_datasets_get_two_run_folders(tmp_path):
+    a = make_set(tmp_path / "a", seed=1)
+    b = make_set(tmp_path / "b", seed=2)
+    _, dir_a = run(*a, tmp_path / "runs")
+    _, dir_b = run(*b, tmp_path / "runs")
+    assert dir_a != dir_b and dir_a.parent == dir_b.parent
+    assert (dir_a / "result.json").exists() and (dir_b / "result.json").exists()
+
+
+def test_file_list_hash_follows_content_not_names_or_place(tmp_path):
+    a = make_set(tmp_path / "a", seed=1)
+    b = make_set(tmp_path / "b", seed=2)
+    shutil.copytree(tmp_path / "a", tmp_path / "copy")
+
+    def digest(images, gts):
+        ds = open_dataset("folder", options={"images": images, "gt": gts, "gt_polarity": "focus"})
+        return ds.list().file_list_hash()
+
+    assert digest(*a) != digest(*b)  # same names 0..3, other bytes
+    assert digest(*a) == digest(tmp_path / "copy" / "images", tmp_path / "copy" / "gt")  # same bytes elsewhere
+
+
+def test_synth_seeds_do_not_share_a_run_folder():
+    from dbdbench.runner import dataset_dir_name
+
+    one = open_dataset("synth", options={"seed": "1", "n": "2"})
+    two = open_dataset("synth", options={"seed": "2", "n": "2"})
+    default = open_dataset("synth")
+    assert len({dataset_dir_name(one), dataset_dir_name(two), dataset_dir_name(default)}) == 3
+    assert dataset_dir_name(default) == "synth"
