@@ -1,0 +1,73 @@
+"""The objective of Zhao, Shang & Lu (CVPR 2021), each term a small function (tested one by one).
+
+Notation: ``T`` a partially blurred source (never its mask), ``M = G(T)`` (1 = in focus), ``I_c`` / ``I_b`` a
+random real full-clear / full-blurred image, ``I_c'`` / ``I_b'`` *another* one of each.
+
+* Composites (Eq. 1-2): ``C_c = M*T + (1-M)*I_c`` and ``C_b = (1-M)*T + M*I_b``.
+* Adversarial term of G (Eq. 3): the paper writes ``log(1 - D(C))``; the authors' code minimises the
+  non-saturating ``BCE(D(C), 1) = -log D(C)`` for each discriminator, as we do (same fixed point, useful
+  gradients while D wins).
+* Discriminators (Eq. 4): each minimises ``0.5 * (BCE(D(real), 1) + BCE(D(C), 0))`` with its own optimiser,
+  on ``I_c'`` (``I_b'``) as the real image and the detached composite as the fake (the authors' code).
+* Bilateral triplet-excavating term (Eq. 5): ``L_B = 2 - cos(V(C_c), V(I_c')) - cos(V(C_b), V(I_b'))`` with V's
+  512-d pooled feature, V frozen (eval mode, no parameter gradient; the gradient reaches M through C).
+* Mask regularisers (in the code, not in the paper): ``ReLU(0.1 - mean(M))`` per image, averaged (no empty
+  masks) and ``mean(min(M, 1 - M))`` (binary masks), each with weight 1.
+* Total for G (Eq. 6 as the code applies it): ``eta * L_G + L_B + coverage + binarisation`` with eta = 0.01.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn import functional as F
+
+
+def composites(mask: torch.Tensor, source: torch.Tensor, clear: torch.Tensor, blurred: torch.Tensor):
+    """(C_c, C_b) of Eq. 1-2; ``mask`` is B x 1 x H x W and broadcasts over the colour channels."""
+    c_c = mask * source + (1.0 - mask) * clear
+    c_b = (1.0 - mask) * source + mask * blurred
+    return c_c, c_b
+
+
+def generator_adversarial(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Non-saturating form of one term of Eq. 3: ``-log D(C)``, from D's logits."""
+    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """One discriminator's half of Eq. 4 as a loss to minimise: ``0.5 * (-log D(real) - log(1 - D(fake)))``."""
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+    return 0.5 * (real + fake)
+
+
+def cosine_term(v, composite: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """``1 - cos(V(composite), V(reference))`` averaged over the batch (one half of Eq. 5)."""
+    f_comp, _ = v(composite)
+    with torch.no_grad():
+        f_ref, _ = v(reference)
+    return (1.0 - F.cosine_similarity(f_comp, f_ref, dim=1)).mean()
+
+
+def triplet_loss(v, c_c: torch.Tensor, ref_clear: torch.Tensor, c_b: torch.Tensor, ref_blurred: torch.Tensor):
+    """Eq. 5: ``L_B = 2 - cos(V(C_c), V(I_c')) - cos(V(C_b), V(I_b'))``; returns (L_B, clear half, blurred half)."""
+    lc = cosine_term(v, c_c, ref_clear)
+    lb = cosine_term(v, c_b, ref_blurred)
+    return lc + lb, lc, lb
+
+
+def coverage_loss(mask: torch.Tensor, minimum: float = 0.1) -> torch.Tensor:
+    """``ReLU(minimum - mean(M))`` per image, averaged: penalises (nearly) empty masks."""
+    return F.relu(minimum - mask.mean(dim=(1, 2, 3))).mean()
+
+
+def binarization_loss(mask: torch.Tensor) -> torch.Tensor:
+    """``mean(min(M, 1 - M))``: zero for a binary mask, 0.5 for an all-grey one."""
+    return torch.minimum(mask, 1.0 - mask).mean()
+
+
+def mask_stats(mask: torch.Tensor) -> dict[str, float]:
+    """Coverage (mean M: the in-focus fraction claimed) and binariness (1 = every pixel 0 or 1, 0 = all 0.5)."""
+    with torch.no_grad():
+        m = mask.detach().float()
+        return {"coverage": float(m.mean()), "binariness": float(1.0 - 2.0 * torch.minimum(m, 1.0 - m).mean())}

@@ -1,0 +1,27 @@
+"""dbdbench entry point of ``selfgen``: registers the method and its trainer through the public hooks.
+
+Cheap to import: the method class needs no torch until it predicts, and the trainer module is imported
+only when ``dbdbench train --method selfgen`` runs.
+"""
+
+from __future__ import annotations
+
+from dbdbench.hookspecs import hookimpl
+
+
+def _train(request):
+    from .train import train
+
+    return train(request)
+
+
+@hookimpl
+def register_methods(register):
+    from .method import SelfGen
+
+    register(SelfGen)
+
+
+@hookimpl
+def register_trainers(register):
+    register("selfgen", _train)

@@ -1,0 +1,480 @@
+"""Training of ``selfgen`` through ``dbdbench train --method selfgen``, in two stages, with no mask anywhere.
+
+Stage 1, ``--option stage=classifier``: V learns full clear / full blurred / mixed from the three image pools
+(the class of an image is which pool it came from; no pixel label). Its weights are the stage's
+``best.safetensors`` (held-out accuracy) or ``weights.safetensors``.
+
+Stage 2, ``--option stage=adversarial`` (the default) with ``--option classifier=PATH`` (a stage-1 folder or a
+weights file; default: the classifier shipped with the plugin for the variant): G against D_c and D_b with the
+frozen V, Eq. 1-6. Its weights (G only, all inference needs) are what ``dbdbench run --method selfgen`` loads.
+
+Both stages run in the shared loop of ``dbdbench_torch`` (step budget, loss.csv, checkpoints, exact resume,
+torchrun DDP). Ground truth is read only from the ``synth`` ``val`` split, to pick the best checkpoint
+(``--option val_split=`` turns that off); never from the training pools.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dbdbench.errors import DbdbenchError
+from dbdbench.methods import coerce_option
+
+TRAIN_OPTIONS: dict[str, Any] = {
+    "stage": "adversarial",    # classifier | adversarial
+    "variant": "lite",
+    "crop": 128,               # training crop at native scale (the paper resizes whole images to 256x256)
+    "classifier": "",          # stage 2: V's weights (stage-1 folder or file); "": the packaged <variant>-classifier
+    "sources": "",             # folder of unlabelled photos for T ("": the --dataset split's images, masks unread)
+    "clear": "",               # folder of full-clear photos ("": synth fc)
+    "blurred": "",             # folder of full-blurred photos ("": synth fb)
+    "pool_n": 500,             # size of the synth fc / fb splits used by default
+    "pool_size": 320,
+    "max_sources": 0,          # use at most this many T images (0: all)
+    "discriminators": "both",  # both | clear (single D_c) | blurred (single D_b) | none
+    "lb": True,                # the bilateral triplet-excavating term (Eq. 5)
+    "eta": 0.01,               # weight of G's adversarial term (Eq. 6)
+    "min_coverage": 0.1,       # ReLU(min_coverage - mean M)
+    "coverage_weight": 1.0,
+    "binarize_weight": 1.0,    # mean(min(M, 1 - M))
+    "optimizer": "adam",       # adam | sgd (the authors' code: sgd, lr 2e-4, momentum 0.5)
+    "lr": 2e-4,                # G
+    "d_lr": 2e-4,              # D_c, D_b
+    "momentum": 0.5,           # SGD momentum, or Adam's beta1
+    "cls_lr": 1e-3,            # stage 1 (Adam)
+    "holdout": 32,             # stage 1: images of each pool kept out of training for its accuracy
+    "augment": True,
+    "val_split": "val",        # stage 2: synth split for choosing the best checkpoint ("" = none)
+    "val_n": 64,
+    "val_size": 640,
+    "val_every": 250,
+    "checkpoint_every": 100,
+    "keep_every": 1000,        # keep a copy of the checkpoint every this many steps
+    "collapse_eps": 0.02,      # a batch mask with mean < eps or > 1 - eps counts as collapsed
+    "collapse_patience": 100,  # this many consecutive collapsed steps are reported
+}
+DEFAULT_BATCH = {"classifier": 8, "adversarial": 4}
+STAGES = ("classifier", "adversarial")
+DISCRIMINATORS = ("both", "clear", "blurred", "none")
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+def resolve(options: dict[str, str]) -> dict[str, Any]:
+    cfg = dict(TRAIN_OPTIONS)
+    for key, value in options.items():
+        if key not in TRAIN_OPTIONS:
+            raise DbdbenchError(f"selfgen training has no option {key!r} (options: {', '.join(sorted(TRAIN_OPTIONS))})")
+        cfg[key] = coerce_option("selfgen", key, value, TRAIN_OPTIONS[key])
+    from .model import VARIANTS
+
+    if cfg["stage"] not in STAGES:
+        raise DbdbenchError(f"selfgen: stage={cfg['stage']!r}: expected classifier or adversarial")
+    if cfg["variant"] not in VARIANTS:
+        raise DbdbenchError(f"selfgen: unknown variant {cfg['variant']!r} (variants: {', '.join(VARIANTS)})")
+    if cfg["discriminators"] not in DISCRIMINATORS:
+        raise DbdbenchError(f"selfgen: discriminators={cfg['discriminators']!r}: expected {', '.join(DISCRIMINATORS)}")
+    if cfg["optimizer"] not in ("adam", "sgd"):
+        raise DbdbenchError(f"selfgen: optimizer={cfg['optimizer']!r}: expected adam or sgd")
+    if cfg["crop"] % 16 or cfg["crop"] < 32:
+        raise DbdbenchError(f"selfgen: crop={cfg['crop']} must be a multiple of 16, at least 32")
+    return cfg
+
+
+def classifier_file(spec: str, variant: str) -> Path:
+    """V's weights: a file, a stage-1 training folder (best, else final weights), or the packaged ones."""
+    if not spec:
+        path = WEIGHTS_DIR / f"{variant}-classifier.safetensors"
+        if path.is_file():
+            return path
+        raise DbdbenchError(
+            f"selfgen: no classifier for variant {variant!r}: train stage 1 first "
+            f"(dbdbench train --method selfgen --option stage=classifier --option variant={variant} --out DIR), "
+            "then pass --option classifier=DIR"
+        )
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        for name in ("best.safetensors", "weights.safetensors"):
+            if (path / name).is_file():
+                return path / name
+        raise DbdbenchError(f"selfgen: classifier={spec}: no best.safetensors or weights.safetensors in that folder")
+    if not path.is_file():
+        raise DbdbenchError(f"selfgen: classifier={spec}: file not found")
+    return path
+
+
+def train(request) -> dict[str, Any]:
+    """The ``register_trainers`` entry point: build the stage's task and run the shared loop."""
+    from dbdbench_torch.distributed import setup, teardown
+    from dbdbench_torch.loop import Budget, fit
+
+    from .method import SelfGen
+
+    cfg = resolve(request.options)
+    ctx = setup(request.device)
+    try:
+        batch = request.batch_size or DEFAULT_BATCH[cfg["stage"]]
+        cls = ClassifierTask if cfg["stage"] == "classifier" else AdversarialTask
+        task = cls(request, cfg, batch_size=batch)
+        budget = Budget(steps=request.steps, epochs=request.epochs, checkpoint_every=cfg["checkpoint_every"],
+                        keep_every=cfg["keep_every"], val_every=cfg["val_every"])
+        summary = fit(task, ctx, request.out, budget, seed=request.seed, resume=request.resume,
+                      on_progress=request.on_progress, describe=SelfGen.describe())
+        if ctx.is_main:
+            summary = task.finish(Path(request.out), summary)
+        return summary
+    finally:
+        teardown(ctx)
+
+
+class _Task:
+    """What both stages share: the image pools, augmentation, options record."""
+
+    default_steps = 1000
+
+    def __init__(self, request, cfg: dict[str, Any], batch_size: int):
+        from dbdbench_torch.data import Augment
+
+        from . import data
+
+        self.request, self.cfg, self.batch_size, self.seed = request, cfg, batch_size, request.seed
+        src = data.folder_images(cfg["sources"], "sources") if cfg["sources"] else data.dataset_images(request.dataset)
+        self.sources = data.load(src, cfg["max_sources"])
+        self.clear = data.load(data.pool(cfg["clear"], "fc", cfg["pool_n"], cfg["pool_size"], "clear"))
+        self.blurred = data.load(data.pool(cfg["blurred"], "fb", cfg["pool_n"], cfg["pool_size"], "blurred"))
+        self.augment = Augment() if cfg["augment"] else Augment.none()
+        self.describe_pools = {"sources": cfg["sources"] or request.dataset.describe(), "n_sources": len(self.sources),
+                               "clear": cfg["clear"] or f"synth fc n={cfg['pool_n']} size={cfg['pool_size']}",
+                               "n_clear": len(self.clear),
+                               "blurred": cfg["blurred"] or f"synth fb n={cfg['pool_n']} size={cfg['pool_size']}",
+                               "n_blurred": len(self.blurred)}
+
+    def crop(self, rng, image: np.ndarray) -> np.ndarray:
+        from dbdbench_torch.data import geometric, photometric, random_crop
+
+        (patch,) = geometric(rng, random_crop(rng, [image], self.cfg["crop"]), self.augment)
+        return photometric(rng, patch, self.augment)
+
+    def record(self) -> dict[str, Any]:
+        return dict(self.cfg, batch_size=self.batch_size, pools=self.describe_pools)
+
+    def finish(self, out: Path, summary: dict[str, Any]) -> dict[str, Any]:
+        from dbdbench.io import atomic_write_json
+
+        from .plots import plot_training
+
+        try:
+            summary["plot"] = str(plot_training(out))
+        except Exception as exc:  # noqa: BLE001 - a plot must never lose a finished training run
+            print(f"selfgen: could not plot the training curves ({exc})", file=sys.stderr)
+        summary.update(self.extra_summary())
+        atomic_write_json(out / "training.json", summary)
+        return summary
+
+    def extra_summary(self) -> dict[str, Any]:
+        return {}
+
+
+class ClassifierTask(_Task):
+    """Stage 1: V classifies crops as full clear (0), full blurred (1) or mixed (2); cross-entropy, Adam."""
+
+    default_steps = 600
+
+    def __init__(self, request, cfg, batch_size):
+        super().__init__(request, cfg, batch_size)
+        h = cfg["holdout"]
+        if min(len(self.sources), len(self.clear), len(self.blurred)) <= h + batch_size:
+            raise DbdbenchError(f"selfgen: each pool needs more than holdout={h} + batch images")
+        self.val = self._held_out()
+
+    def _held_out(self):
+        from dbdbench_torch.data import sample_rng
+
+        h, items = self.cfg["holdout"], []
+        if not h:
+            return []
+        for label, pool_ in enumerate((self.clear, self.blurred, self.sources)):
+            for k, image in enumerate(pool_[-h:]):
+                rng = sample_rng(self.seed + 7919, 0, k, salt=label)
+                items.append((self.crop(rng, image), label))
+        return items
+
+    def dataset_size(self) -> int:
+        return len(self.sources) - self.cfg["holdout"]
+
+    def load_batch(self, indices, epoch):
+        import torch
+
+        from dbdbench_torch.data import sample_rng, to_tensor_batch
+
+        h = self.cfg["holdout"]
+        images, labels = [], []
+        for index in indices:
+            rng = sample_rng(self.seed, epoch, index)
+            images.append(self.crop(rng, self.clear[int(rng.integers(0, len(self.clear) - h))]))
+            images.append(self.crop(rng, self.blurred[int(rng.integers(0, len(self.blurred) - h))]))
+            images.append(self.crop(rng, self.sources[index]))
+            labels += [0, 1, 2]
+        dev = self.ctx.device
+        return to_tensor_batch(images).to(dev), torch.tensor(labels, device=dev)
+
+    def setup(self, ctx) -> None:
+        import torch
+
+        from dbdbench_torch.distributed import wrap
+
+        from .model import build_classifier
+
+        self.ctx = ctx
+        self.net = build_classifier(self.cfg["variant"])
+        self.model = wrap(self.net, ctx)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=self.cfg["cls_lr"])
+
+    def state_modules(self):
+        return {"classifier": self.net}
+
+    def state_optimizers(self):
+        return {"adam": self.opt}
+
+    def train_step(self, batch, step):
+        from torch.nn import functional as F
+
+        images, labels = batch
+        self.net.train()
+        _, logits = self.model(images)
+        loss = F.cross_entropy(logits, labels)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        acc = (logits.argmax(1) == labels).float().mean()
+        return {"loss": float(loss.detach()), "accuracy": float(acc)}
+
+    def validate(self):
+        if not self.val:
+            return None
+        import torch
+
+        from dbdbench_torch.data import to_tensor_batch
+
+        self.net.eval()
+        correct = np.zeros(3)
+        counts = np.zeros(3)
+        with torch.inference_mode():
+            for start in range(0, len(self.val), 32):
+                chunk = self.val[start:start + 32]
+                _, logits = self.net(to_tensor_batch([im for im, _ in chunk]).to(self.ctx.device))
+                pred = logits.argmax(1).cpu().numpy()
+                for p, (_, label) in zip(pred, chunk):
+                    counts[label] += 1
+                    correct[label] += p == label
+        per = correct / np.maximum(counts, 1)
+        return {"accuracy": float(correct.sum() / counts.sum()), "acc_clear": float(per[0]), "acc_blurred": float(per[1]),
+                "acc_mixed": float(per[2]), "score": float(correct.sum() / counts.sum())}
+
+    def export(self, path: Path, info: dict[str, Any]) -> str:
+        from dbdbench_torch.weights import save_weights
+
+        meta = {"method": "selfgen", "network": "classifier", "variant": self.cfg["variant"], "options": self.record(),
+                "step": info.get("step", info.get("steps"))}
+        return save_weights(self.net, path, metadata=meta)
+
+
+class AdversarialTask(_Task):
+    """Stage 2: G against D_c and D_b with the frozen classifier V (Eq. 1-6); logs mask statistics, flags collapse."""
+
+    default_steps = 2000
+
+    def __init__(self, request, cfg, batch_size):
+        super().__init__(request, cfg, batch_size)
+        self.classifier_path = classifier_file(cfg["classifier"], cfg["variant"]) if cfg["lb"] else None
+        if self.classifier_path is not None:
+            from dbdbench.methods import file_sha256
+
+            self.classifier_sha = file_sha256(self.classifier_path)
+        else:
+            self.classifier_sha = None
+        self.val_pairs = self._validation_pairs()
+        self.collapsed_run = 0
+        self.collapse_events: list[dict[str, Any]] = []
+
+    def _validation_pairs(self):
+        if not self.cfg["val_split"] or self.request.rank != 0:
+            return []
+        from dbdbench.api import open_dataset
+        from dbdbench_torch.data import load_focus_masks, load_images
+
+        ds = open_dataset("synth", split=self.cfg["val_split"], options={"n": self.cfg["val_n"], "size": self.cfg["val_size"]})
+        samples = ds.list().samples
+        return list(zip(load_images([s.image for s in samples]), load_focus_masks([s.gt for s in samples], ds.gt_polarity)))
+
+    def dataset_size(self) -> int:
+        return len(self.sources)
+
+    def load_batch(self, indices, epoch):
+        from dbdbench_torch.data import sample_rng, to_tensor_batch
+
+        groups: list[list[np.ndarray]] = [[], [], [], [], []]  # T, I_c, I_c', I_b, I_b'
+        for index in indices:
+            rng = sample_rng(self.seed, epoch, index)
+            c1, c2 = _two(rng, len(self.clear))
+            b1, b2 = _two(rng, len(self.blurred))
+            for group, image in zip(groups, (self.sources[index], self.clear[c1], self.clear[c2], self.blurred[b1], self.blurred[b2])):
+                group.append(self.crop(rng, image))
+        dev = self.ctx.device
+        return tuple(to_tensor_batch(g).to(dev) for g in groups)
+
+    def setup(self, ctx) -> None:
+        import torch
+
+        from dbdbench_torch.distributed import wrap
+        from dbdbench_torch.weights import load_weights
+
+        from .model import build_classifier, build_discriminator, build_generator, freeze
+
+        self.ctx = ctx
+        v = self.cfg["variant"]
+        self.gen = build_generator(v)
+        self.d_c = build_discriminator(v)
+        self.d_b = build_discriminator(v)
+        self.g_model, self.dc_model, self.db_model = wrap(self.gen, ctx), wrap(self.d_c, ctx), wrap(self.d_b, ctx)
+        self.v = None
+        if self.classifier_path is not None:
+            self.v = build_classifier(v)
+            load_weights(self.v, self.classifier_path)
+            self.v = freeze(self.v.to(ctx.device))
+
+        def opt(params, lr):
+            if self.cfg["optimizer"] == "sgd":
+                return torch.optim.SGD(params, lr=lr, momentum=self.cfg["momentum"])
+            return torch.optim.Adam(params, lr=lr, betas=(self.cfg["momentum"], 0.999))
+
+        self.opt_g = opt(self.gen.parameters(), self.cfg["lr"])
+        self.opt_dc = opt(self.d_c.parameters(), self.cfg["d_lr"])
+        self.opt_db = opt(self.d_b.parameters(), self.cfg["d_lr"])
+
+    def state_modules(self):
+        return {"generator": self.gen, "d_clear": self.d_c, "d_blurred": self.d_b}
+
+    def state_optimizers(self):
+        return {"generator": self.opt_g, "d_clear": self.opt_dc, "d_blurred": self.opt_db}
+
+    @property
+    def use_c(self) -> bool:
+        return self.cfg["discriminators"] in ("both", "clear")
+
+    @property
+    def use_b(self) -> bool:
+        return self.cfg["discriminators"] in ("both", "blurred")
+
+    def train_step(self, batch, step):
+        import torch
+
+        from . import losses
+
+        source, clear, clear2, blurred, blurred2 = batch
+        cfg = self.cfg
+        self.gen.train()
+        self.d_c.train()
+        self.d_b.train()
+
+        # ---- G: eta * L_G + L_B + mask regularisers (D's parameters get no gradient in this pass)
+        mask = self.g_model(source)
+        c_c, c_b = losses.composites(mask, source, clear, blurred)
+        stats: dict[str, float] = {}
+        g_total = torch.zeros((), device=mask.device)
+        for d, used, comp, key in ((self.d_c, self.use_c, c_c, "g_adv_c"), (self.d_b, self.use_b, c_b, "g_adv_b")):
+            if used:
+                d.requires_grad_(False)
+                term = losses.generator_adversarial(d(comp, logits=True))
+                d.requires_grad_(True)
+                g_total = g_total + cfg["eta"] * term
+                stats[key] = float(term.detach())
+        if self.v is not None:
+            lb, lb_c, lb_b = losses.triplet_loss(self.v, c_c, clear2, c_b, blurred2)
+            g_total = g_total + lb
+            stats.update(lb=float(lb.detach()), lb_c=float(lb_c.detach()), lb_b=float(lb_b.detach()))
+        cov = losses.coverage_loss(mask, cfg["min_coverage"])
+        binar = losses.binarization_loss(mask)
+        g_total = g_total + cfg["coverage_weight"] * cov + cfg["binarize_weight"] * binar
+        self.opt_g.zero_grad(set_to_none=True)
+        g_total.backward()
+        self.opt_g.step()
+        stats.update(g_total=float(g_total.detach()), mask_cov_loss=float(cov.detach()), mask_bin_loss=float(binar.detach()))
+
+        # ---- D_c, D_b: Eq. 4, real vs the detached composite, one forward per network (DDP-friendly)
+        total = float(g_total.detach())
+        n = source.shape[0]
+        for model, opt, used, real, fake, key in ((self.dc_model, self.opt_dc, self.use_c, clear2, c_c, "d_c"),
+                                                   (self.db_model, self.opt_db, self.use_b, blurred2, c_b, "d_b")):
+            if not used:
+                continue
+            out = model(torch.cat([real, fake.detach()]), logits=True)
+            loss = losses.discriminator_loss(out[:n], out[n:])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                p = torch.sigmoid(out.detach())
+            stats.update({key: float(loss.detach()), f"{key}_real": float(p[:n].mean()), f"{key}_fake": float(p[n:].mean())})
+            total += float(loss.detach())
+        stats.update(losses.mask_stats(mask))
+        stats["collapse"] = float(self._track_collapse(stats["coverage"], step + 1))
+        stats["loss"] = total
+        return stats
+
+    def _track_collapse(self, coverage: float, step: int) -> bool:
+        eps, patience = self.cfg["collapse_eps"], self.cfg["collapse_patience"]
+        if eps < coverage < 1 - eps:
+            if self.collapsed_run >= patience and self.ctx.is_main:
+                print(f"selfgen: masks recovered from collapse at step {step}", file=sys.stderr)
+            self.collapsed_run = 0
+            return False
+        self.collapsed_run += 1
+        if self.collapsed_run == patience:
+            kind = "all-0 (everything blurred)" if coverage <= eps else "all-1 (everything in focus)"
+            event = {"step": step, "kind": kind, "coverage": round(coverage, 4)}
+            self.collapse_events.append(event)
+            if self.ctx.is_main:
+                print(f"selfgen: WARNING mask collapse: {kind} masks for {patience} consecutive steps "
+                      f"(step {step}, coverage {coverage:.3f}); see loss.csv / training.png", file=sys.stderr)
+        return True
+
+    def validate(self):
+        if not self.val_pairs:
+            return None
+        from dbdbench_torch.validation import score_predictions
+
+        from .method import SelfGen
+
+        method = SelfGen(device=str(self.ctx.device), weights="random", variant=self.cfg["variant"])
+        method._model = self.gen
+        self.gen.eval()
+        try:
+            return score_predictions(self.val_pairs, method.predict)
+        finally:
+            method._model = None
+
+    def export(self, path: Path, info: dict[str, Any]) -> str:
+        from dbdbench_torch.weights import save_weights
+
+        meta = {"method": "selfgen", "network": "generator", "variant": self.cfg["variant"], "options": self.record(),
+                "classifier_sha256": self.classifier_sha or "", "step": info.get("step", info.get("steps"))}
+        return save_weights(self.gen, path, metadata=meta)
+
+    def record(self) -> dict[str, Any]:
+        return dict(super().record(), classifier_sha256=self.classifier_sha)
+
+    def extra_summary(self) -> dict[str, Any]:
+        return {"collapse_events": self.collapse_events}
+
+
+def _two(rng, n: int) -> tuple[int, int]:
+    """Two different random indices (one when the pool has a single image)."""
+    a = int(rng.integers(0, n))
+    if n < 2:
+        return a, a
+    b = int(rng.integers(0, n - 1))
+    return a, b + (b >= a)

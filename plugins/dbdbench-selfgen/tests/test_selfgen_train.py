@@ -1,0 +1,158 @@
+"""Training end to end on tiny synth splits: both stages, resume, the no-mask guarantee, ablations, collapse, method."""
+
+from __future__ import annotations
+
+import builtins
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dbdbench.api import open_dataset
+from dbdbench.errors import DbdbenchError
+from dbdbench.training import TrainRequest, run_training
+
+LABEL_DIRS = {"gt", "coc", "depth"}  # per-pixel labels of a synth split: none may be read in training
+
+
+def _request(tiny, out, stage="adversarial", steps=2, **options):
+    ds = open_dataset("synth", split="train", options=tiny["dataset_options"])
+    opts = dict(tiny["options"], stage=stage, **{k: str(v) for k, v in options.items()})
+    return TrainRequest(method_id="selfgen", dataset=ds, out=Path(out), options=opts, steps=steps, batch_size=2,
+                        device="cpu", seed=0)
+
+
+def _classifier(tiny, tmp_path):
+    folder = tmp_path / "cls"
+    if not (folder / "weights.safetensors").exists():
+        run_training(_request(tiny, folder, stage="classifier", steps=2))
+    return folder
+
+
+def _weights(path):
+    from safetensors.torch import load_file
+
+    return load_file(str(path))
+
+
+def test_two_stages_train_log_plot_and_resume_exactly(tiny, tmp_path):
+    cls = _classifier(tiny, tmp_path)
+    assert (cls / "weights.safetensors").is_file() and (cls / "training.json").is_file()
+    val = json.loads((cls / "training.json").read_text())["validation"]
+    assert val and 0.0 <= val[-1]["accuracy"] <= 1.0
+
+    resumed = tmp_path / "resumed"
+    run_training(_request(tiny, resumed, steps=2, classifier=cls))
+    summary = run_training(TrainRequest(**{**_request(tiny, resumed, steps=3, classifier=cls).__dict__, "resume": True}))
+    assert summary["steps"] == 3
+    straight = tmp_path / "straight"
+    run_training(_request(tiny, straight, steps=3, classifier=cls))
+    a, b = _weights(resumed / "weights.safetensors"), _weights(straight / "weights.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+    rows = list(csv.DictReader(open(resumed / "loss.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3]
+    for key in ("g_adv_c", "g_adv_b", "d_c", "d_b", "lb", "coverage", "binariness", "collapse"):
+        assert key in rows[0]
+    assert (resumed / "training.png").stat().st_size > 1000
+    with pytest.raises(DbdbenchError, match="other options"):
+        run_training(TrainRequest(**{**_request(tiny, resumed, steps=4, classifier=cls, eta=0.5).__dict__, "resume": True}))
+
+
+def test_training_never_opens_a_mask(tiny, tmp_path, monkeypatch):
+    """Every way a file can be read fails on the synth label folders; both stages still train."""
+    import PIL.Image
+
+    import dbdbench.io
+
+    opened: list[str] = []
+
+    def is_label(path) -> bool:
+        return isinstance(path, (str, Path)) and bool(LABEL_DIRS & set(Path(path).parts[-2:-1]))
+
+    def guard(real):
+        def wrapper(path, *args, **kwargs):
+            if is_label(path):
+                raise AssertionError(f"selfgen training opened a label file: {path}")
+            if isinstance(path, (str, Path)):
+                opened.append(str(path))
+            return real(path, *args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(builtins, "open", guard(builtins.open))
+    monkeypatch.setattr(PIL.Image, "open", guard(PIL.Image.open))
+    monkeypatch.setattr(dbdbench.io, "_open", guard(dbdbench.io._open))
+    monkeypatch.setattr(dbdbench.io, "read_gray", guard(dbdbench.io.read_gray))
+    cls = tmp_path / "cls-guarded"
+    run_training(_request(tiny, cls, stage="classifier", steps=2))
+    run_training(_request(tiny, tmp_path / "adv-guarded", steps=2, classifier=cls))
+    images = [p for p in opened if Path(p).parent.name == "images"]
+    assert {Path(p).parent.parent.name.split("-")[0] for p in images} == {"train", "fc", "fb"}  # the guard saw the reads
+
+
+def test_ablation_switches(tiny, tmp_path):
+    # single D_c, no L_B: no classifier needed, D_b never trained (its optimiser never stepped)
+    out = tmp_path / "single-dc"
+    run_training(_request(tiny, out, steps=2, discriminators="clear", lb="false"))
+    ck = torch.load(out / "checkpoints" / "last.pt", weights_only=True)
+    rows = list(csv.DictReader(open(out / "loss.csv")))
+    assert "d_c" in rows[0] and "d_b" not in rows[0] and "g_adv_b" not in rows[0] and "lb" not in rows[0]
+    assert ck["optimizers"]["d_blurred"]["state"] == {} and ck["optimizers"]["d_clear"]["state"]
+    out = tmp_path / "single-db"
+    run_training(_request(tiny, out, steps=1, discriminators="blurred", lb="false"))
+    rows = list(csv.DictReader(open(out / "loss.csv")))
+    assert "d_b" in rows[0] and "d_c" not in rows[0]
+    with pytest.raises(DbdbenchError, match="discriminators"):
+        run_training(_request(tiny, tmp_path / "bad", steps=1, discriminators="three"))
+
+
+def test_collapse_is_detected_and_reported(capsys):
+    from dbdbench_selfgen.train import AdversarialTask
+
+    task = AdversarialTask.__new__(AdversarialTask)
+    task.cfg = {"collapse_eps": 0.02, "collapse_patience": 3}
+    task.collapsed_run, task.collapse_events = 0, []
+    task.ctx = type("C", (), {"is_main": True})()
+    flags = [task._track_collapse(c, s) for s, c in enumerate([0.5, 0.01, 0.0, 0.001, 0.0, 0.4, 0.99, 0.995], 1)]
+    assert flags == [False, True, True, True, True, False, True, True]
+    assert task.collapse_events == [{"step": 4, "kind": "all-0 (everything blurred)", "coverage": 0.001}]
+    err = capsys.readouterr().err
+    assert "mask collapse" in err and "recovered" in err
+
+
+def test_missing_classifier_says_how_to_train_it(tiny, tmp_path):
+    with pytest.raises(DbdbenchError, match="stage=classifier"):
+        run_training(_request(tiny, tmp_path / "x", steps=1, variant="full"))
+
+
+def test_full_variant_runs_with_random_weights_flagged():
+    from click.testing import CliRunner
+
+    from dbdbench.cli import cli
+    from dbdbench_selfgen.method import SelfGen
+
+    m = SelfGen(variant="full")
+    assert m.is_random and "random" in m.provenance()["warning"]
+    out = m.predict(np.zeros((40, 50, 3), np.uint8))
+    assert out.shape == (40, 50) and 0 <= out.min() <= out.max() <= 1
+    res = CliRunner().invoke(cli, ["bench", "--method", "selfgen", "--option", "variant=full", "--size", "32",
+                                   "--repeats", "1", "--warmup", "0", "--json"])
+    assert res.exit_code == 0, res.output
+    record = json.loads(res.output[res.output.index("{"):])
+    assert record["random_weights"] is True
+
+
+def test_shipped_lite_weights_load():
+    from dbdbench_selfgen.method import SelfGen
+
+    if SelfGen.packaged_weights("lite") is None:
+        pytest.skip("no packaged lite weights yet")
+    m = SelfGen()
+    assert not m.is_random and len(m.provenance()["weights_sha256"]) == 64
+    rng = np.random.default_rng(0)
+    out = m.predict(rng.integers(0, 255, (37, 61, 3), dtype=np.uint8))
+    assert out.shape == (37, 61) and np.isfinite(out).all()
