@@ -8,7 +8,7 @@ wrapper process so every measurement is isolated). If scoring streams, the peak 
     python benchmarks/bench_memory.py                       # writes benchmarks/results/memory.json
     python benchmarks/bench_memory.py --sizes 40,400 --out /tmp/m.json
 
-The data folder is ``$DBDBENCH_SHARED/data`` (default ``/work/shared/data``); without it the script exits 0
+The data folder is ``--data``, else ``$DBDBENCH_SHARED/data``, else ``../shared/data`` next to the checkout; without it the script exits 0
 with a message (nothing to measure).
 """
 
@@ -53,7 +53,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000", help="comma-separated numbers of maps to score")
     parser.add_argument("--workers", type=int, default=2, help="dbdbench score --workers")
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("DBDBENCH_SHARED", "/work/shared")) / "data")
+    parser.add_argument("--data", type=Path, default=(Path(os.environ["DBDBENCH_SHARED"]) if os.environ.get("DBDBENCH_SHARED")
+                                                       else HERE.parent.parent / "shared") / "data")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "memory.json")
     args = parser.parse_args()
 

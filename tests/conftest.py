@@ -1,26 +1,9 @@
-"""Shared fixtures: where the third-party data lives (used by path, never copied)."""
+"""Fixtures of the core's tests. The shared research data is located by the repository's root conftest.py
+(``shared``, ``real_shared``, ``derived``)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def shared_data() -> Path:
-    env = os.environ.get("DBDBENCH_SHARED")
-    return (Path(env) if env else REPO.parent / "shared") / "data"
-
-
-@pytest.fixture
-def shared():
-    path = shared_data()
-    if not (path / "cuhk" / "gt").is_dir():
-        pytest.skip(f"shared research data not found at {path} (set DBDBENCH_SHARED)")
-    return path
 
 
 @pytest.fixture(autouse=True)

@@ -38,7 +38,6 @@ REPO = HERE.parent
 MARKER = (1, 2, 3)  # reliability_plugins: an image whose top-left pixel is MARKER makes fake-* methods misbehave
 H, W = 40, 48
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-SHARED = Path(os.environ.get("DBDBENCH_SHARED", "/work/shared")) / "data"
 
 # ---------------------------------------------------------------------------- case log
 
@@ -901,13 +900,13 @@ def test_non_utf8_file_names(tmp_path):
 # ---------------------------------------------------------------------------- 8. resources
 
 
-@pytest.mark.skipif(not (SHARED / "cuhk" / "results" / "hifst").is_dir(), reason="shared CUHK HiFST maps not available")
-def test_scoring_memory_is_flat(tmp_path):
+def test_scoring_memory_is_flat(tmp_path, shared):
     """Peak RSS of scoring does not grow with the number of maps (a small version of benchmarks/bench_memory.py)."""
     c = case("resources", "peak RSS scoring 40 vs 400 CUHK HiFST maps", "python benchmarks/bench_memory.py --sizes 40,400",
              "peak RSS of 400 maps within 15% + 15 MiB of 40 maps")
     out = tmp_path / "memory.json"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_memory.py"), "--sizes", "40,400", "--out", str(out)],
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_memory.py"), "--sizes", "40,400", "--data", str(shared),
+                           "--out", str(out)],
                           env=_env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     rows = {r["n_maps"]: r for r in json.loads(out.read_text())["runs"]}

@@ -1,23 +1,17 @@
-import os
+"""Fixtures of the baselines' tests. The shared research data is located by the repository's root
+conftest.py (``real_shared``, ``derived``, ``shared``); re-exported here so that these tests also find them
+when pytest is started on this folder (this distribution's own pytest settings then make it the rootdir)."""
+
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-
-
-def shared_data() -> Path:
-    env = os.environ.get("DBDBENCH_SHARED")
-    return Path(env) / "data" if env else REPO.parent / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def shared():
-    root = shared_data()
-    if not (root / "cuhk" / "image").is_dir():
-        pytest.skip(f"shared data not found at {root}")
-    return root
+_spec = importlib.util.spec_from_file_location("dbdbench_root_conftest", Path(__file__).resolve().parents[3] / "conftest.py")
+_root = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_root)
+real_shared, derived, shared = _root.real_shared, _root.derived, _root.shared
 
 
 @pytest.fixture(scope="session")
