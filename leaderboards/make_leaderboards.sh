@@ -48,7 +48,7 @@ timing() {
 # CUHK-TE-1 and on the CUHK photos of the samples; AENet and EFENet (DENets) on the DUT and xu100 samples.
 released() {
   local hifst=(--maps "$DATA/cuhk/results/hifst" --map-suffix _HiFSTBlurMap --dataset cuhk --root "$DATA/cuhk"
-               --name hifst-released --kind handcrafted --paper "Golestaneh & Karam, CVPR 2017 (authors' maps)")
+               --name hifst-released --kind handcrafted --paper "Golestaneh & Karam, CVPR 2017 (released maps)")
   for p in $CUHK_PROTOCOLS; do
     say "score HiFST's maps, protocol $p"
     "$BIN" score "${hifst[@]}" --split defocus --protocol "$p" --save-to-leaderboard > /dev/null
@@ -61,7 +61,7 @@ released() {
       lower=$(echo "$method" | tr '[:upper:]' '[:lower:]')
       for ds in dut xu100; do
         "$BIN" score --maps "$DATA/results/$lower/$ds" --dataset "$ds" --root "$DATA/$ds" --protocol "$p" \
-          --name "$method" --kind learned --paper "Zhao, Hou, He & Lu, TIP 2021 (DENets; authors' maps)" \
+          --name "$method" --kind learned --paper "Zhao, Hou, He & Lu, TIP 2021 (DENets, released maps)" \
           --save-to-leaderboard > /dev/null
       done
     done

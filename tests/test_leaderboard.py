@@ -104,7 +104,7 @@ def test_markdown_tables(saved):
     tmp_path, lb = saved
     md = cli("leaderboard", lb).stdout
     assert md.count("\n## folder") == 2  # one table per protocol
-    dbd = md.split("## folder · split `all` · protocol `dbd`")[1].split("\n## ")[0]
+    dbd = md.split("## folder · split `all` · 6 images · protocol `dbd`")[1].split("\n## ")[0]
     assert "**6 images**" in dbd and "`positive=focus`" in dbd and "`minmax=false`" in dbd
     rows = [line for line in dbd.splitlines() if line.startswith("| `")]
     assert [r.split("|")[1].strip() for r in rows] == ["`Oracle†`", "`test-contrast`", "`test-contrast@window=5`"]

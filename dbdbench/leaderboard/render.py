@@ -20,7 +20,7 @@ from .collect import AccuracyTable, Leaderboard, Row, TimingTable, _scalar_items
 FORMATS = ("md", "csv", "latex", "html")
 #: Marks rows scored from maps dbdbench did not produce.
 SCORED_MARK = "†"
-UNDEFINED_MARK = "*"
+UNDEFINED_MARK = "‡"
 
 
 @dataclass
@@ -69,9 +69,9 @@ def _best(values: list[str], better: str) -> set[int]:
 
 
 def image_count(table: AccuracyTable) -> str:
+    """``5 of 704 images`` when the dataset record knows how many the split holds, else ``100 images``."""
     n, expected = table.n_images, table.n_expected
-    text = f"{n} of {expected} images" if expected and expected != n else f"{n} images"
-    return f"**{text}**" + (f" (file list `{table.file_list_hash}`)" if table.file_list_hash else "")
+    return f"{n} of {expected} images" if expected and expected != n else f"{n} images"
 
 
 def _value(v) -> str:
@@ -96,8 +96,9 @@ def method_cell(row: Row) -> Cell:
 def accuracy_sections(table: AccuracyTable) -> list[Section]:
     metrics, undefined = table.metrics, table.undefined
     split = f" · split `{table.split}`" if table.split else ""
-    section = Section(f"{table.dataset}{split} · protocol `{table.protocol.get('name')}`")
-    section.paragraphs = [image_count(table) + ".", protocol_text(table.protocol)]
+    section = Section(f"{table.dataset}{split} · {image_count(table)} · protocol `{table.protocol.get('name')}`")
+    files = f" (file list `{table.file_list_hash}`)" if table.file_list_hash else ""
+    section.paragraphs = [f"**{image_count(table)}**{files}. " + protocol_text(table.protocol)]
     header = ["method", "kind", "paper", "training data"] + [
         f"{m} {arrow(m)}{UNDEFINED_MARK if m in undefined else ''}" for m in metrics
     ]
@@ -108,10 +109,6 @@ def accuracy_sections(table: AccuracyTable) -> list[Section]:
         rows.append([method_cell(r), Cell(r.kind), Cell(r.paper), Cell(r.training_data)]
                     + [Cell(columns[m][i], bold=i in best[m]) for m in metrics])
     section.grid = Grid(header, rows, [False] * 4 + [True] * len(metrics))
-    section.notes.append(
-        "↑ higher is better, ↓ lower is better (each metric's direction from `dbdbench list metrics`); "
-        "the best value of each column is in bold."
-    )
     if any(r.scored_maps for r in table.rows):
         section.notes.append(f"{SCORED_MARK} scored from precomputed maps with `dbdbench score` (e.g. the authors' released maps), not predicted by dbdbench.")
     for m, note in undefined.items():
@@ -207,7 +204,8 @@ def document(board: Leaderboard) -> tuple[str, list[str], list[Section]]:
         "One accuracy table per dataset, split, protocol and file list; timing (from `dbdbench bench`) in "
         "separate tables per device, after the accuracy tables. Every row comes from a result file that records "
         "the protocol, the dataset's file list, the method with its options and the command that produced it "
-        "(see docs/results.md)."
+        "(see docs/results.md). ↑ higher is better, ↓ lower is better (each metric's direction from "
+        "`dbdbench list metrics`); the best value of each column is in bold."
     ]
     sections: list[Section] = []
     for table in board.accuracy:
@@ -310,7 +308,7 @@ def render_csv(board: Leaderboard, command: str | None = None) -> str:
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                  "↑": r"$\uparrow$", "↓": r"$\downarrow$", "†": r"\textsuperscript{\dag}", "·": r"$\cdot$"}
+                  "↑": r"$\uparrow$", "↓": r"$\downarrow$", "†": r"\textsuperscript{\dag}", "‡": r"\textsuperscript{\ddag}", "·": r"$\cdot$"}
 
 
 def _tex(text: str) -> str:
