@@ -17,7 +17,7 @@ class RTDBD(TorchMethod):
     paper: ClassVar[str] = "Zhang & Yan, Rethinking the Defocus Blur Detection Problem and A Real-Time Deep DBD Model, ECCV 2020"
     year: ClassVar[int | None] = 2020
     description: ClassVar[str] = "Modified U-Net with a parallel image-gradient encoder; patch-swap self-supervision and saliency hard mining"
-    variants: ClassVar[tuple[str, ...]] = ("lite", "full", "nograd")
+    variants: ClassVar[tuple[str, ...]] = ("lite", "full", "nograd", "lite-nograd")
     stride: ClassVar[int] = 16
     version: ClassVar[str] = "1"
     options: ClassVar[dict[str, Any]] = dict(TorchMethod.options)

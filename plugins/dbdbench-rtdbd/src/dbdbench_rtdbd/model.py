@@ -41,6 +41,8 @@ VARIANTS: dict[str, Shape] = {
     # (8-channel full-resolution modules: ~0.96M parameters, ~50 ms at 320x320 on 2 CPU cores when BN is folded
     # and tensors are channels-last; see the plugin README for the measurement).
     "lite": Shape(enc=(8, 16, 32, 64, 128), grad=(8, 16, 32, 64, 96), fuse=128, dec=(64, 32, 16, 8)),
+    # The ablation without the gradient input at lite's scale (the paper's "BCE without image gradient").
+    "lite-nograd": Shape(enc=(8, 16, 32, 64, 128), grad=None, fuse=128, dec=(64, 32, 16, 8)),
 }
 
 

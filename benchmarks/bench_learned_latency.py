@@ -1,0 +1,96 @@
+"""CPU latency of the learned methods against HiFST at 320x320, in one process (issue: rtdbd, the 30x target).
+
+For each method: a few warm-up calls, then ``--repeats`` timed ``predict`` calls on the same 320x320 photo
+(a crop of a synth test image: real texture and blur, no third-party data); best and median are reported,
+plus FPS. rtdbd/selfgen run with their shipped weights (`lite`) and, for reference, the paper-sized `full`
+variants with random weights (latency does not depend on the weights' values). Threads: torch's default
+(all cores). Run it on an otherwise idle machine.
+
+    .venv/bin/python benchmarks/bench_learned_latency.py [--repeats 10]
+
+Writes benchmarks/results/learned_latency.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def photo(size: int = 320) -> np.ndarray:
+    from dbdbench.api import open_dataset
+    from dbdbench.io import read_rgb
+
+    sample = open_dataset("synth").list().samples[0]
+    return np.ascontiguousarray(read_rgb(sample.image)[:size, :size])
+
+
+def timed(fn, repeats: int, warmup: int = 2) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=10)
+    args = ap.parse_args()
+    from dbdbench.plugins import get_registry
+
+    reg = get_registry()
+    image = photo()
+    rows = []
+    configs = [("hifst", {}), ("rtdbd", {}), ("rtdbd", {"variant": "full", "weights": "random"})]
+    if "selfgen" in reg.methods:
+        configs += [("selfgen", {}), ("selfgen", {"variant": "full", "weights": "random"})]
+    for method_id, options in configs:
+        method = reg.method(method_id)(device="cpu", **options)
+        times = timed(lambda: method.predict(image), args.repeats)
+        rows.append({"method": method_id, "options": options, "best_ms": min(times) * 1e3,
+                     "median_ms": statistics.median(times) * 1e3, "fps_best": 1 / min(times),
+                     "weights": (method.provenance() or {}).get("weights", "-")})
+    hifst_best = rows[0]["best_ms"]
+    for r in rows:
+        r["speedup_vs_hifst_best"] = hifst_best / r["best_ms"]
+    import torch
+
+    env = {"cpu": _cpu(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "python": platform.python_version()}
+    out = REPO / "benchmarks" / "results"
+    (out / "learned_latency.json").write_text(json.dumps({"environment": env, "size": "320x320", "rows": rows}, indent=2) + "\n")
+    lines = ["# Learned methods vs HiFST: CPU latency at 320x320", "",
+             f"`{env['cpu']}`, torch {env['torch']} with {env['torch_threads']} threads; best and median of "
+             f"{args.repeats} `predict()` calls after 2 warm-up calls, same process, same 320x320 image. "
+             "Produced by `.venv/bin/python benchmarks/bench_learned_latency.py`.", "",
+             "| method | options | best ms | median ms | FPS (best) | speed-up vs hifst (best) |", "|---|---|---:|---:|---:|---:|"]
+    for r in rows:
+        opts = ", ".join(f"{k}={v}" for k, v in r["options"].items()) or "shipped weights" if r["method"] != "hifst" else "-"
+        lines.append(f"| {r['method']} | {opts} | {r['best_ms']:.1f} | {r['median_ms']:.1f} | {r['fps_best']:.1f} | {r['speedup_vs_hifst_best']:.1f}x |")
+    (out / "learned_latency.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+if __name__ == "__main__":
+    main()
