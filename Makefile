@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml $(PLUGINS)
 # first use), each result saved to leaderboards/results/synth/, then leaderboards/synth.md from them.
 # Timing tables come from 'dbdbench bench' (leaderboards/make_leaderboards.sh timing), so the runs use
 # every core for throughput. Learned methods join by adding their ids to DEMO_METHODS.
-DEMO_METHODS ?= gradient laplacian dct svd lbp hifst
+DEMO_METHODS ?= gradient laplacian dct svd lbp hifst rtdbd
 DEMO_WORKERS ?= 2
 demo: $(STAMP)
 	@for m in $(DEMO_METHODS); do \

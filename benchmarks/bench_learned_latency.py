@@ -76,7 +76,9 @@ def main() -> None:
              "Produced by `.venv/bin/python benchmarks/bench_learned_latency.py`.", "",
              "| method | options | best ms | median ms | FPS (best) | speed-up vs hifst (best) |", "|---|---|---:|---:|---:|---:|"]
     for r in rows:
-        opts = ", ".join(f"{k}={v}" for k, v in r["options"].items()) or "shipped weights" if r["method"] != "hifst" else "-"
+        opts = ", ".join(f"{k}={v}" for k, v in r["options"].items()) or "-"
+        if r["method"] != "hifst":
+            opts += "; random weights" if r["weights"] == "random" else "; shipped weights"
         lines.append(f"| {r['method']} | {opts} | {r['best_ms']:.1f} | {r['median_ms']:.1f} | {r['fps_best']:.1f} | {r['speedup_vs_hifst_best']:.1f}x |")
     (out / "learned_latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -29,13 +29,24 @@ def _digest(path: str, size: int, mtime_ns: int) -> str:
     return h.hexdigest()
 
 
+def try_digest(path: str | Path | None) -> str:
+    """:func:`file_digest`, or a marker for a missing or unreadable file (reading it later reports the problem
+    with the file's name, where the user can act on it; the hash only has to differ from any real content)."""
+    if path is None:
+        return "-"
+    try:
+        return file_digest(path)
+    except OSError as exc:
+        return f"unreadable:{exc.errno}"
+
+
 def content_hash(entries: Iterable[tuple[str, Path | None, Path | None]]) -> str:
     """Short hash over (stem, image, GT) triples: stems and the bytes of every image and GT, in stem order."""
     h = hashlib.sha256()
     for stem, image, gt in sorted(entries, key=lambda e: e[0]):
         h.update(stem.encode("utf-8", errors="surrogateescape") + b"\0")
-        h.update((file_digest(image) if image is not None else "-").encode() + b"\0")
-        h.update((file_digest(gt) if gt is not None else "-").encode() + b"\n")
+        h.update(try_digest(image).encode() + b"\0")
+        h.update(try_digest(gt).encode() + b"\n")
     return h.hexdigest()[:16]
 
 

@@ -58,9 +58,17 @@ class MapCache:
     def record(self, stem: str, image_sha256: str) -> None:
         """Call after the map file is in place: from now on it may be reused for these bytes."""
         self._entries[stem] = (image_sha256, self.key)
-        line = (json.dumps({"stem": stem, "image_sha256": image_sha256, "key": self.key}) + "\n").encode()
-        fd = os.open(self.index, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
+        append_entry(self.index, stem, image_sha256, self.key)
+
+
+def append_entry(index: Path, stem: str, image_sha256: str, key: str) -> None:
+    """One line, one ``write()`` on an ``O_APPEND`` descriptor: safe from worker processes too, so a map a worker
+    finished after its parent was killed is still known to the next run."""
+    if len(image_sha256) != 64:
+        return  # the image could not be hashed: its map is never reused
+    line = (json.dumps({"stem": stem, "image_sha256": image_sha256, "key": key}) + "\n").encode()
+    fd = os.open(index, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)

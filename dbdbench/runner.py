@@ -79,7 +79,7 @@ def load_times(path: Path) -> dict[str, float]:
 def _append_time(path: Path, stem: str, seconds: float) -> None:
     # One short write() on an O_APPEND descriptor: lines from concurrent processes never interleave.
     line = (json.dumps({"stem": stem, "seconds": round(seconds, 6)}) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask decides, as for any file
     try:
         os.write(fd, line)
     finally:
@@ -99,8 +99,9 @@ def build_method(method_cls: type[Method], options: dict[str, Any], device: str)
 class _Predictor:
     """Holds one method instance; predicts, validates and caches a batch of images at a time."""
 
-    def __init__(self, method: Method):
+    def __init__(self, method: Method, record: Callable[[str, str], None]):
         self.method = method
+        self.record = record  # (stem, image sha256): called as soon as a map is in place
         self.method_id = method.id
         self.warmed_up = False
 
@@ -118,10 +119,11 @@ class _Predictor:
         except (Exception, SystemExit):  # noqa: BLE001
             pass
 
-    def __call__(self, batch: list[tuple[Sample, Path]]) -> float:
-        """Predict every sample of ``batch`` (one ``predict_batch`` call when more than one); returns seconds per image."""
+    def __call__(self, batch: list[tuple[Sample, Path, str]]) -> float:
+        """Predict every (sample, map path, image sha256) of ``batch`` (one ``predict_batch`` call when more than
+        one), write and record each map; returns seconds per image."""
         images = []
-        for sample, _ in batch:
+        for sample, _, _ in batch:
             if sample.image is None:
                 raise InputError(sample.gt, "ground truth has no matching image file")
             images.append(read_rgb(sample.image))
@@ -132,8 +134,9 @@ class _Predictor:
         seconds = (time.perf_counter() - start) / len(batch)
         if not isinstance(preds, (list, tuple)) or len(preds) != len(batch):
             raise MethodError(self.method_id, batch[0][0].stem, "predict_batch returned the wrong number of maps")
-        for (sample, map_path), image, pred in zip(batch, images, preds):
+        for (sample, map_path, digest), image, pred in zip(batch, images, preds):
             write_map_png(map_path, check_prediction(self.method_id, sample.stem, image, pred))
+            self.record(sample.stem, digest)
         return seconds
 
     def _predict(self, first: Sample, images: list):
@@ -158,7 +161,7 @@ def _one_line(exc: BaseException) -> str:
 _WORKER: _Predictor | None = None
 
 
-def _init_worker(method_cls, options, device):
+def _init_worker(method_cls, options, device, index, key):
     global _WORKER
     import signal
 
@@ -168,7 +171,9 @@ def _init_worker(method_cls, options, device):
     import threading
 
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    _WORKER = _Predictor(build_method(method_cls, options, device))
+    from .mapcache import append_entry
+
+    _WORKER = _Predictor(build_method(method_cls, options, device), lambda stem, digest: append_entry(index, stem, digest, key))
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -177,10 +182,10 @@ def _exit_with_parent(parent_pid: int) -> None:
     os._exit(1)
 
 
-def _work(sample: Sample, map_path: Path) -> tuple[float | None, str | None]:
+def _work(sample: Sample, map_path: Path, digest: str) -> tuple[float | None, str | None]:
     """(seconds, None) on success, (None, one-line error) on failure: errors cross the process boundary as text."""
     try:
-        return _WORKER([(sample, map_path)]), None
+        return _WORKER([(sample, map_path, digest)]), None
     except DbdbenchError as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001
@@ -201,7 +206,7 @@ def run_predictions(
 ) -> RunOutcome:
     """Predict every sample whose map is not reusable; ``method`` is the instance that ran (its provenance is
     in ``cache_key``). With ``workers`` > 1, each worker process builds its own instance from the same options."""
-    from .hashing import file_digest
+    from .hashing import try_digest
     from .mapcache import MapCache
 
     cache = MapCache(run_dir, cache_key)
@@ -211,8 +216,8 @@ def run_predictions(
 
     todo: list[tuple[Sample, str]] = []
     for sample in samples:
-        digest = file_digest(sample.image) if sample.image is not None and sample.image.is_file() else ""
-        if digest and not force and cache.reusable(sample.stem, digest):
+        digest = try_digest(sample.image)  # unreadable: predicted anyway, where reading it gives the real error
+        if len(digest) == 64 and not force and cache.reusable(sample.stem, digest):
             outcome.done.append(sample)
             outcome.reused += 1
             if sample.stem in cached_times:
@@ -223,8 +228,7 @@ def run_predictions(
             todo.append((sample, digest))
 
     def finish(sample: Sample, digest: str, seconds: float | None, error: str | None) -> None:
-        if error is None:
-            cache.record(sample.stem, digest)
+        if error is None:  # the predictor has recorded the map in the cache index already
             outcome.done.append(sample)
             outcome.computed += 1
             outcome.times[sample.stem] = seconds
@@ -238,17 +242,17 @@ def run_predictions(
             on_progress(1)
 
     if todo and workers <= 1:
-        predictor = _Predictor(method)
+        predictor = _Predictor(method, cache.record)
         batch_size = max(1, int(getattr(method, "batch_size", 1) or 1))
         for start in range(0, len(todo), batch_size):
             chunk = todo[start:start + batch_size]
             try:
-                seconds, error = predictor([(s, cache.map_path(s.stem)) for s, _ in chunk]), None
+                seconds, error = predictor([(s, cache.map_path(s.stem), d) for s, d in chunk]), None
             except DbdbenchError as exc:
                 if len(chunk) > 1:  # find the image that failed: predict the chunk one by one
                     for sample, digest in chunk:
                         try:
-                            finish(sample, digest, predictor([(sample, cache.map_path(sample.stem))]), None)
+                            finish(sample, digest, predictor([(sample, cache.map_path(sample.stem), digest)]), None)
                         except DbdbenchError as one:
                             finish(sample, digest, None, str(one))
                     continue
@@ -257,8 +261,8 @@ def run_predictions(
                 finish(sample, digest, seconds, error)
     elif todo:
         method_cls = type(method)
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(method_cls, options, method.device)) as pool:
-            futures = [pool.submit(_work, s, cache.map_path(s.stem)) for s, _ in todo]
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(method_cls, options, method.device, cache.index, cache.key)) as pool:
+            futures = [pool.submit(_work, s, cache.map_path(s.stem), d) for s, d in todo]
             try:
                 for (sample, digest), fut in zip(todo, futures):
                     finish(sample, digest, *fut.result())

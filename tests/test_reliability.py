@@ -703,7 +703,8 @@ def test_interrupt_and_resume(tmp_path, reference, sig, workers):
     proc = subprocess.Popen(args, env=_env(DBDBENCH_FAKE_SLEEP="0.4"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, encoding="utf-8", errors="replace",
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    folder = maps_of(out, "fake-slow")
+    # The same images as the reference run, so the same run folder name (it follows the dataset's location).
+    folder = out / "fake-slow" / folder_run(reference["root"] / "runs" / "fake-slow").name / "maps"
     written = _wait_for_maps(folder, 3, proc)
     assert written >= 3 and proc.poll() is None, f"run finished or stalled before the kill ({written} maps)"
     proc.send_signal(sig)

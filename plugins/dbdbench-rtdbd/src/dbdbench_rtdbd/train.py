@@ -32,6 +32,9 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "warmup": 100,
     "decay_steps": 3000,    # cosine from lr to final_lr over this many steps, then final_lr (independent of --steps)
     "augment": True,
+    "jpeg_p": 0.5,          # share of crops re-compressed as JPEG (quality 55-95) when augment is on
+    "noise_p": 0.5,         # share of crops with Gaussian sensor noise (sigma 0.5-4 on 0..255) when augment is on
+    "init": "",             # start from these weights (safetensors), e.g. to fine-tune a finished run
     "val_split": "val",     # synth split for choosing the best checkpoint ("" = none)
     "val_n": 64,
     "val_size": 640,
@@ -91,7 +94,7 @@ class RTDBDTask:
         self.stems = [s.stem for s in listing.samples]
         self.images = load_images([s.image for s in listing.samples])
         self.masks = load_focus_masks([s.gt for s in listing.samples], request.dataset.gt_polarity)
-        self.augment = Augment() if cfg["augment"] else Augment.none()
+        self.augment = Augment(jpeg_p=cfg["jpeg_p"], noise_p=cfg["noise_p"]) if cfg["augment"] else Augment.none()
         self.salient_maps = self._folder_saliency(cfg["saliency"])
         self.val_pairs = self._validation_pairs()
 
@@ -167,6 +170,10 @@ class RTDBDTask:
 
         self.ctx = ctx
         self.net = build(self.cfg["variant"])
+        if self.cfg["init"]:
+            from dbdbench_torch.weights import load_weights
+
+            load_weights(self.net, self.cfg["init"])
         self.model = wrap(self.net, ctx)
         self.objective = Objective(swap=self.cfg["swap"], self_sup=self.cfg["self_sup"], lambda_s=self.cfg["lambda_s"],
                                    hard_mining=self.cfg["hard_mining"], hard_weight=self.cfg["hard_weight"])
@@ -227,6 +234,10 @@ class RTDBDTask:
         elif "steps" in info:
             meta["step"] = info["steps"]
         return save_weights(self.net, path, metadata=meta)
+
+    def matches(self, saved) -> bool:
+        """Options added to rtdbd after a checkpoint was written count as their defaults (old runs stay resumable)."""
+        return saved is not None and {**TRAIN_OPTIONS, **saved} == self.record()
 
     def record(self) -> dict[str, Any]:
         return dict(self.cfg, batch_size=self.batch_size, dataset=self.request.dataset.describe())

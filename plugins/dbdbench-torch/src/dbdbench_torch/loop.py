@@ -75,6 +75,10 @@ class Task:
         """The resolved options that define this run (checked on --resume)."""
         raise NotImplementedError
 
+    def matches(self, saved: dict[str, Any] | None) -> bool:
+        """May a checkpoint with this saved record be resumed? Override to accept options added later at their defaults."""
+        return saved == self.record()
+
 
 @dataclass
 class Budget:
@@ -107,7 +111,7 @@ def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resum
     state = _State()
     if resume:
         saved = ckpt.load_checkpoint(folder)
-        if saved.get("record") != task.record():
+        if not _matches(task, saved.get("record")):
             raise DbdbenchError(
                 f"--resume: {folder / ckpt.LAST} was made with other options ({_diff(saved.get('record'), task.record())}); "
                 "use the same --option values or another --out"
@@ -235,6 +239,11 @@ def _validate(task: Task, ctx: Context, out: Path, state: _State) -> None:
             state.best_score, state.best_step = metrics["score"], state.step
             task.export(out / "best.safetensors", {"step": state.step, "validation": row})
     barrier(ctx)
+
+
+def _matches(task, saved) -> bool:
+    check = getattr(task, "matches", None)
+    return check(saved) if check is not None else saved == task.record()
 
 
 def _diff(a: dict | None, b: dict) -> str:
