@@ -228,3 +228,39 @@ def test_bench_rejects_bad_arguments():
     assert proc.returncode == 2 and "nope" in proc.stderr
     proc = cli("bench", "--method", "test-contrast", "--repeats", "0", check=False)
     assert proc.returncode == 2
+
+
+# ------------------------------------------------------------------ published numbers
+
+
+def test_published_numbers_recomputed_by_dbdbench_match_committed_results():
+    """leaderboards/published.md quotes, for each recomputed number, the committed result it comes from."""
+    import re
+
+    text = (REPO / "leaderboards" / "published.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("|") and "leaderboards/results/" in line]
+    assert rows, "no recomputed rows in published.md"
+    for line in rows:
+        path = re.search(r"`(leaderboards/results/[^`]+\.json)`", line).group(1)
+        metrics = json.loads((REPO / path).read_text())["metrics"]
+        quoted = dict(re.findall(r"`(\w+)` (\d\.\d{3})", line))
+        assert quoted, line
+        for metric, value in quoted.items():
+            assert f"{metrics[metric]:.3f}" == value, (path, metric, metrics[metric], value)
+    # the D-DFFNet row for HiFST on CUHK-TE-1 is reproduced exactly
+    assert "| HiFST | 0.223 | 0.803 |" in text
+
+
+def test_readme_shows_the_committed_synth_table():
+    """The README's copy of the synth accuracy table is the committed one (re-copy it after 'make demo')."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("<!-- synth-leaderboard:start")[1].split("<!-- synth-leaderboard:end -->")[0]
+    copied = [line for line in block.splitlines() if line.startswith("|")]
+    synth = (REPO / "leaderboards" / "synth.md").read_text().split("protocol `dbd`", 1)[1]
+    table = []
+    for line in synth.splitlines()[1:]:
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    assert copied == table
