@@ -5,7 +5,7 @@
 # on tables that do not match their results, or that were made from modified code.
 #
 #   bash leaderboards/make_leaderboards.sh                 # everything (about 10 minutes on 2 cores)
-#   bash leaderboards/make_leaderboards.sh released tables # only some steps: synth timing released samples tables
+#   bash leaderboards/make_leaderboards.sh released tables # only some steps: synth timing released samples tables readme
 #
 # The shared research data is used by path, never copied: $DBDBENCH_SHARED/data, else ../shared/data.
 set -euo pipefail
@@ -22,11 +22,6 @@ METHODS="${METHODS:-gradient laplacian dct svd lbp hifst}"
 # Methods whose latency 'bench' measures for the timing tables.
 TIMING_METHODS="${TIMING_METHODS:-$METHODS}"
 CUHK_SAMPLES=leaderboards/subsets/cuhk-samples.txt
-
-if [ -n "$(git status --porcelain --untracked-files=no -- . ':(exclude)leaderboards')" ] && [ -z "${ALLOW_DIRTY:-}" ]; then
-  echo "error: uncommitted changes outside leaderboards/ ('git status'); commit them first (or ALLOW_DIRTY=1)" >&2
-  exit 2
-fi
 
 say() { echo "== $*" >&2; }
 
@@ -88,13 +83,36 @@ tables() {
     "$BIN" leaderboard "$LB" --dataset "$ds" --no-timing --out "leaderboards/$ds.md"
   done
   "$BIN" leaderboard "$LB" --dataset synth --out leaderboards/synth.md
+  readme
+}
+
+# The README shows the synth accuracy table: copy it between the README's markers.
+readme() {
+  "$(dirname "$BIN")/python" - <<'PY'
+from pathlib import Path
+synth = Path("leaderboards/synth.md").read_text().split("protocol `dbd`", 1)[1].splitlines()[1:]
+start = next(i for i, line in enumerate(synth) if line.startswith("|"))
+table = [line for line in synth[start:] if line.startswith("|") or not line][: None]
+table = table[: table.index("")] if "" in table else table
+readme = Path("README.md").read_text()
+head, rest = readme.split("<!-- synth-leaderboard:start", 1)
+marker, rest = rest.split("\n", 1)
+_, tail = rest.split("<!-- synth-leaderboard:end -->", 1)
+Path("README.md").write_text(head + "<!-- synth-leaderboard:start" + marker + "\n" + "\n".join(table) + "\n<!-- synth-leaderboard:end -->" + tail)
+PY
 }
 
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(synth timing released samples tables)
+# Steps that make results need committed code; 'tables' and 'readme' only render committed results.
+if [[ " ${steps[*]} " =~ \ (synth|timing|released|samples)\  ]] && [ -z "${ALLOW_DIRTY:-}" ] \
+   && [ -n "$(git status --porcelain --untracked-files=no -- . ':(exclude)leaderboards')" ]; then
+  echo "error: uncommitted changes outside leaderboards/ ('git status'); commit them first (or ALLOW_DIRTY=1)" >&2
+  exit 2
+fi
 for step in "${steps[@]}"; do
   case "$step" in
-    synth|timing|released|samples|tables) "$step" ;;
-    *) echo "error: unknown step '$step' (steps: synth timing released samples tables)" >&2; exit 2 ;;
+    synth|timing|released|samples|tables|readme) "$step" ;;
+    *) echo "error: unknown step '$step' (steps: synth timing released samples tables readme)" >&2; exit 2 ;;
   esac
 done

@@ -252,7 +252,7 @@ def test_published_numbers_recomputed_by_dbdbench_match_committed_results():
 
 
 def test_readme_shows_the_committed_synth_table():
-    """The README's copy of the synth accuracy table is the committed one (re-copy it after 'make demo')."""
+    """The README's copy of the synth accuracy table is the committed one (bash leaderboards/make_leaderboards.sh readme)."""
     readme = (REPO / "README.md").read_text()
     block = readme.split("<!-- synth-leaderboard:start")[1].split("<!-- synth-leaderboard:end -->")[0]
     copied = [line for line in block.splitlines() if line.startswith("|")]
