@@ -22,6 +22,8 @@ class TorchMethod(Method):
     kind: ClassVar[str] = "learned"
     #: The network's total downsampling: native-resolution inputs are padded to a multiple of it.
     stride: ClassVar[int] = 16
+    #: What the packaged weights were trained on (shown in the leaderboard's training-data column).
+    training_data: ClassVar[str] = ""
     #: Variants that ship trained weights (others run only with --option weights=PATH, or random for timing).
     variants: ClassVar[tuple[str, ...]] = ("lite",)
 
@@ -77,6 +79,8 @@ class TorchMethod(Method):
             "weights_sha256": self._weights_sha,
             "input_size": self.config["input_size"] or "native",
         }
+        if self._weights_path is not None and not self.config["weights"] and self.training_data:
+            out["training_data"] = self.training_data
         if self.is_random:
             out["warning"] = "untrained network with random weights: for timing only, not for accuracy"
         return out
