@@ -82,8 +82,11 @@ def main() -> int:
     ap.add_argument("--results", default=str(REPO / "benchmarks" / "results"))
     args = ap.parse_args()
     methods = [m for m in args.methods.split(",") if m]
-    results: dict = {"machine": f"{platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
-                     "command": " ".join([Path(sys.executable).name, *sys.argv]), "rows": []}
+    results: dict = {
+        "machine": f"{platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs",
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "rows": [],
+    }
     consts: dict = {}
     for ds, ds_args in datasets():
         for m in methods:
@@ -101,8 +104,13 @@ def main() -> int:
                 except (RuntimeError, KeyError) as exc:
                     print(f"constant map on {ds}: {exc}", file=sys.stderr)
                     consts[ds] = {}
-            row = {"method": m, "dataset": ds, "n_images": r["n_images"], "wall_s": round(dt, 1),
-                   **{k: r["metrics"].get(k) for k in METRICS}}
+            row = {
+                "method": m,
+                "dataset": ds,
+                "n_images": r["n_images"],
+                "wall_s": round(dt, 1),
+                **{k: r["metrics"].get(k) for k in METRICS},
+            }
             results["rows"].append(row)
             print(json.dumps(row), flush=True)
     results["constant"] = consts
@@ -118,18 +126,22 @@ def main() -> int:
         "| dataset | method | n | F_max | F_adaptive | MAE |",
         "|---|---|---|---|---|---|",
     ]
-    fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+    fmt = lambda v: "-" if v is None else f"{v:.3f}"
     for ds, _ in datasets():
         c = consts.get(ds, {})
         if c:
-            lines.append(f"| {ds} | *constant 0.5* | | {fmt(c.get('f_max'))} | {fmt(c.get('f_adaptive'))} | {fmt(c.get('mae'))} |")
+            lines.append(
+                f"| {ds} | *constant 0.5* | | {fmt(c.get('f_max'))} | {fmt(c.get('f_adaptive'))} | {fmt(c.get('mae'))} |"
+            )
         for row in results["rows"]:
             if row["dataset"] != ds:
                 continue
             if "error" in row:
                 lines.append(f"| {ds} | {row['method']} | | error | | |")
             else:
-                lines.append(f"| {ds} | {row['method']} | {row['n_images']} | {fmt(row['f_max'])} | {fmt(row['f_adaptive'])} | {fmt(row['mae'])} |")
+                lines.append(
+                    f"| {ds} | {row['method']} | {row['n_images']} | {fmt(row['f_max'])} | {fmt(row['f_adaptive'])} | {fmt(row['mae'])} |"
+                )
     (res_dir / "baselines_quality.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

@@ -30,8 +30,15 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 IMAGE = "motion0239"  # 640 x 427
-STEMS = ["out_of_focus0011", "out_of_focus0031", "out_of_focus0223", "out_of_focus0284",
-         "out_of_focus0607", "motion0138", "motion0239"]
+STEMS = [
+    "out_of_focus0011",
+    "out_of_focus0031",
+    "out_of_focus0223",
+    "out_of_focus0284",
+    "out_of_focus0607",
+    "motion0138",
+    "motion0239",
+]
 
 
 def shared_data() -> Path:
@@ -79,8 +86,9 @@ def main() -> int:
     ap.add_argument("--results", default=str(REPO / "benchmarks" / "results"))
     args = ap.parse_args()
 
-    from dbdbench.io import read_gray, read_rgb
     from dbdbench_baselines.plugin import method_classes
+
+    from dbdbench.io import read_gray, read_rgb
 
     data = shared_data()
     img_path = data / "cuhk" / "image" / f"{IMAGE}.jpg"
@@ -88,33 +96,43 @@ def main() -> int:
         print(f"shared data not found ({img_path}); nothing to benchmark", file=sys.stderr)
         return 1
     img = read_rgb(img_path)
-    res: dict = {"machine": machine(), "image": f"{IMAGE}.jpg {img.shape[1]}x{img.shape[0]}",
-                 "command": " ".join([Path(sys.executable).name, *sys.argv]), "load_before": load(),
-                 "methods": {}, "hifst_vs_blur_detector": None, "hifst_fidelity": []}
+    res: dict = {
+        "machine": machine(),
+        "image": f"{IMAGE}.jpg {img.shape[1]}x{img.shape[0]}",
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "load_before": load(),
+        "methods": {},
+        "hifst_vs_blur_detector": None,
+        "hifst_fidelity": [],
+    }
     print(res["machine"], "| load", res["load_before"], flush=True)
 
     for cls in method_classes():
         reps = args.repeat if cls.id != "hifst" else max(1, min(args.repeat, 2))
         m = cls()
         m.predict(img[:64, :64])  # warm imports
-        dt, _ = timed(lambda: m.predict(img), reps)
+        dt, _ = timed(lambda m=m: m.predict(img), reps)
         res["methods"][cls.id] = {"seconds": round(dt, 3), "repeat": reps, "options": dict(m.config)}
         print(f"{cls.id:10s} {dt:7.3f} s", flush=True)
         if cls.id == "lbp":
             mr = cls(refine=True)
-            dt, _ = timed(lambda: mr.predict(img), 1)
+            dt, _ = timed(lambda mr=mr: mr.predict(img), 1)
             res["methods"]["lbp refine=true"] = {"seconds": round(dt, 3), "repeat": 1, "options": dict(mr.config)}
             print(f"{'lbp+refine':10s} {dt:7.3f} s", flush=True)
         if cls.id == "hifst":
             for s in (2, 4):
                 ms = cls(stride=s)
-                dt, _ = timed(lambda: ms.predict(img), args.repeat)
-                res["methods"][f"hifst stride={s}"] = {"seconds": round(dt, 3), "repeat": args.repeat, "options": dict(ms.config)}
+                dt, _ = timed(lambda ms=ms: ms.predict(img), args.repeat)
+                res["methods"][f"hifst stride={s}"] = {
+                    "seconds": round(dt, 3),
+                    "repeat": args.repeat,
+                    "options": dict(ms.config),
+                }
                 print(f"hifst s={s}  {dt:7.3f} s", flush=True)
 
     if not args.no_blur_detector:
         try:
-            import blur_detector  # noqa: F401
+            import blur_detector
         except ImportError:
             msg = "blur_detector not installed: skipped (pip install --no-deps blur-detector==0.0.6)"
             print(msg, flush=True)
@@ -170,10 +188,17 @@ def main() -> int:
     out = Path(args.results)
     out.mkdir(parents=True, exist_ok=True)
     (out / "baselines_speed.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
-    L = ["# Handcrafted baselines: speed and HiFST fidelity", "",
-         f"Produced by `{res['command']}` on {res['machine']}; load average before {res['load_before']}, after {res['load_after']} "
-         "(the machine is shared: timings are wall clock).", "",
-         f"## Seconds per image ({res['image']})", "", "| method | seconds | options |", "|---|---|---|"]
+    L = [
+        "# Handcrafted baselines: speed and HiFST fidelity",
+        "",
+        f"Produced by `{res['command']}` on {res['machine']}; load average before {res['load_before']}, after {res['load_after']} "
+        "(the machine is shared: timings are wall clock).",
+        "",
+        f"## Seconds per image ({res['image']})",
+        "",
+        "| method | seconds | options |",
+        "|---|---|---|",
+    ]
     for k, v in res["methods"].items():
         L.append(f"| {k} | {v['seconds']:.3f} | `{json.dumps(v['options'], default=str)}` |")
     bd = res["hifst_vs_blur_detector"]
@@ -182,15 +207,26 @@ def main() -> int:
         if "skipped" in bd:
             L.append(bd["skipped"])
         else:
-            L += ["| implementation | seconds | Pearson r vs released map |", "|---|---|---|",
-                  f"| blur-detector 0.0.6 | {bd['blur_detector_seconds']} | {bd['r_blur_detector_vs_released']} |",
-                  f"| dbdbench `hifst` (stride=1) | {bd['hifst_seconds']} | {bd['r_hifst_vs_released']} |",
-                  "", f"Speed-up: **{bd['speedup']}x**."]
+            L += [
+                "| implementation | seconds | Pearson r vs released map |",
+                "|---|---|---|",
+                f"| blur-detector 0.0.6 | {bd['blur_detector_seconds']} | {bd['r_blur_detector_vs_released']} |",
+                f"| dbdbench `hifst` (stride=1) | {bd['hifst_seconds']} | {bd['r_hifst_vs_released']} |",
+                "",
+                f"Speed-up: **{bd['speedup']}x**.",
+            ]
     if res["hifst_fidelity"]:
-        L += ["", "## HiFST fidelity: Pearson r vs the authors' released maps (GT resolution)", "",
-              "| image | size | r (stride 1) | s | r (stride 2) | s | r (stride 4) | s |", "|---|---|---|---|---|---|---|---|"]
+        L += [
+            "",
+            "## HiFST fidelity: Pearson r vs the authors' released maps (GT resolution)",
+            "",
+            "| image | size | r (stride 1) | s | r (stride 2) | s | r (stride 4) | s |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for r in res["hifst_fidelity"]:
-            L.append(f"| {r['stem']} | {r['size']} | {r['s1_r']:.4f} | {r['s1_seconds']} | {r['s2_r']:.4f} | {r['s2_seconds']} | {r['s4_r']:.4f} | {r['s4_seconds']} |")
+            L.append(
+                f"| {r['stem']} | {r['size']} | {r['s1_r']:.4f} | {r['s1_seconds']} | {r['s2_r']:.4f} | {r['s2_seconds']} | {r['s4_r']:.4f} | {r['s4_seconds']} |"
+            )
     (out / "baselines_speed.md").write_text("\n".join(L) + "\n")
     print("\n".join(L))
     return 0

@@ -58,28 +58,49 @@ def main() -> None:
         configs += [("selfgen", {}), ("selfgen", {"variant": "full", "weights": "random"})]
     for method_id, options in configs:
         method = reg.method(method_id)(device="cpu", **options)
-        times = timed(lambda: method.predict(image), args.repeats)
-        rows.append({"method": method_id, "options": options, "best_ms": min(times) * 1e3,
-                     "median_ms": statistics.median(times) * 1e3, "fps_best": 1 / min(times),
-                     "weights": (method.provenance() or {}).get("weights", "-")})
+        times = timed(lambda method=method: method.predict(image), args.repeats)
+        rows.append(
+            {
+                "method": method_id,
+                "options": options,
+                "best_ms": min(times) * 1e3,
+                "median_ms": statistics.median(times) * 1e3,
+                "fps_best": 1 / min(times),
+                "weights": (method.provenance() or {}).get("weights", "-"),
+            }
+        )
     hifst_best = rows[0]["best_ms"]
     for r in rows:
         r["speedup_vs_hifst_best"] = hifst_best / r["best_ms"]
     import torch
 
-    env = {"cpu": _cpu(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "python": platform.python_version()}
+    env = {
+        "cpu": _cpu(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+    }
     out = REPO / "benchmarks" / "results"
-    (out / "learned_latency.json").write_text(json.dumps({"environment": env, "size": "320x320", "rows": rows}, indent=2) + "\n")
-    lines = ["# Learned methods vs HiFST: CPU latency at 320x320", "",
-             f"`{env['cpu']}`, torch {env['torch']} with {env['torch_threads']} threads; best and median of "
-             f"{args.repeats} `predict()` calls after 2 warm-up calls, same process, same 320x320 image. "
-             "Produced by `.venv/bin/python benchmarks/bench_learned_latency.py`.", "",
-             "| method | options | best ms | median ms | FPS (best) | speed-up vs hifst (best) |", "|---|---|---:|---:|---:|---:|"]
+    (out / "learned_latency.json").write_text(
+        json.dumps({"environment": env, "size": "320x320", "rows": rows}, indent=2) + "\n"
+    )
+    lines = [
+        "# Learned methods vs HiFST: CPU latency at 320x320",
+        "",
+        f"`{env['cpu']}`, torch {env['torch']} with {env['torch_threads']} threads; best and median of "
+        f"{args.repeats} `predict()` calls after 2 warm-up calls, same process, same 320x320 image. "
+        "Produced by `.venv/bin/python benchmarks/bench_learned_latency.py`.",
+        "",
+        "| method | options | best ms | median ms | FPS (best) | speed-up vs hifst (best) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for r in rows:
         opts = ", ".join(f"{k}={v}" for k, v in r["options"].items()) or "-"
         if r["method"] != "hifst":
             opts += "; random weights" if r["weights"] == "random" else "; shipped weights"
-        lines.append(f"| {r['method']} | {opts} | {r['best_ms']:.1f} | {r['median_ms']:.1f} | {r['fps_best']:.1f} | {r['speedup_vs_hifst_best']:.1f}x |")
+        lines.append(
+            f"| {r['method']} | {opts} | {r['best_ms']:.1f} | {r['median_ms']:.1f} | {r['fps_best']:.1f} | {r['speedup_vs_hifst_best']:.1f}x |"
+        )
     (out / "learned_latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

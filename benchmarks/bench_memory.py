@@ -53,8 +53,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000", help="comma-separated numbers of maps to score")
     parser.add_argument("--workers", type=int, default=2, help="dbdbench score --workers")
-    parser.add_argument("--data", type=Path, default=(Path(os.environ["DBDBENCH_SHARED"]) if os.environ.get("DBDBENCH_SHARED")
-                                                       else HERE.parent.parent / "shared") / "data")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=(
+            Path(os.environ["DBDBENCH_SHARED"]) if os.environ.get("DBDBENCH_SHARED") else HERE.parent.parent / "shared"
+        )
+        / "data",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "memory.json")
     args = parser.parse_args()
 
@@ -73,16 +79,43 @@ def main() -> None:
             # evenly spread over the sorted stems, so every N has the same mix of image sizes (motion/out_of_focus)
             chosen = [stems[(i * len(stems)) // n] for i in range(n)]
             subset.write_text("\n".join(chosen) + "\n")
-            cmd = [sys.executable, "-m", "dbdbench", "score", "--maps", str(maps_dir), "--map-suffix", SUFFIX,
-                   "--map-polarity", "focus", "--gt", str(gt_dir), "--gt-polarity", "blur", "--subset", str(subset),
-                   "--workers", str(args.workers), "--json"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "dbdbench",
+                "score",
+                "--maps",
+                str(maps_dir),
+                "--map-suffix",
+                SUFFIX,
+                "--map-polarity",
+                "focus",
+                "--gt",
+                str(gt_dir),
+                "--gt-polarity",
+                "blur",
+                "--subset",
+                str(subset),
+                "--workers",
+                str(args.workers),
+                "--json",
+            ]
             peak_mib, wall, result = measure(cmd)
-            runs.append({
-                "n_maps": n, "peak_rss_mib": round(peak_mib, 1), "wall_s": round(wall, 2),
-                "n_scored": result["n_images"], "f_max": result["metrics"]["f_max"], "mae": result["metrics"]["mae"],
-                "command": " ".join(["dbdbench", *cmd[3:-3], f"<{n} stems spread evenly>", *cmd[-3:]]),
-            })
-            print(f"{n:5d} maps: peak RSS {peak_mib:7.1f} MiB, {wall:6.2f} s, f_max {result['metrics']['f_max']:.4f}", file=sys.stderr)
+            runs.append(
+                {
+                    "n_maps": n,
+                    "peak_rss_mib": round(peak_mib, 1),
+                    "wall_s": round(wall, 2),
+                    "n_scored": result["n_images"],
+                    "f_max": result["metrics"]["f_max"],
+                    "mae": result["metrics"]["mae"],
+                    "command": " ".join(["dbdbench", *cmd[3:-3], f"<{n} stems spread evenly>", *cmd[-3:]]),
+                }
+            )
+            print(
+                f"{n:5d} maps: peak RSS {peak_mib:7.1f} MiB, {wall:6.2f} s, f_max {result['metrics']['f_max']:.4f}",
+                file=sys.stderr,
+            )
     report = {
         "what": "peak RSS of one `dbdbench score` process vs the number of maps scored (CUHK, released HiFST maps)",
         "runs": runs,

@@ -19,8 +19,11 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SETS = [("cuhk", "cuhk", {"subset": REPO / "leaderboards" / "subsets" / "cuhk-samples.txt"}), ("dut", "dut", {}),
-        ("xu100", "xu100", {})]
+SETS = [
+    ("cuhk", "cuhk", {"subset": REPO / "leaderboards" / "subsets" / "cuhk-samples.txt"}),
+    ("dut", "dut", {}),
+    ("xu100", "xu100", {}),
+]
 
 
 def main() -> None:
@@ -44,17 +47,39 @@ def main() -> None:
         ds = open_dataset(name, root=data / name)
         listing = list_samples(ds, subset=extra.get("subset"))
         for m in methods:
-            result, _ = run_method(m, ds, listing, get_protocol("dbd"), out=REPO / "runs" / "real-photos",
-                                   options=options.get(m, {}), device="cpu", workers=1)
+            result, _ = run_method(
+                m,
+                ds,
+                listing,
+                get_protocol("dbd"),
+                out=REPO / "runs" / "real-photos",
+                options=options.get(m, {}),
+                device="cpu",
+                workers=1,
+            )
             prov = result["method"].get("provenance") or {}
-            rows.append({"set": label, "n_images": result["n_images"], "method": m, "options": options.get(m, {}),
-                         "f_max": result["metrics"]["f_max"], "mae": result["metrics"]["mae"],
-                         "weights_sha256": prov.get("weights_sha256")})
+            rows.append(
+                {
+                    "set": label,
+                    "n_images": result["n_images"],
+                    "method": m,
+                    "options": options.get(m, {}),
+                    "f_max": result["metrics"]["f_max"],
+                    "mae": result["metrics"]["mae"],
+                    "weights_sha256": prov.get("weights_sha256"),
+                }
+            )
     out = REPO / "benchmarks" / "results"
     (out / "real_photos.json").write_text(json.dumps(rows, indent=2) + "\n")
-    lines = ["# Real photos (evaluation only): learned methods vs HiFST, protocol dbd", "",
-             "CPU; shipped weights unless options say otherwise. Produced by `.venv/bin/python benchmarks/bench_real_photos.py`. "
-             "Best per set in bold.", "", "| set | images | method | f_max ↑ | MAE ↓ |", "|---|---:|---|---:|---:|"]
+    lines = [
+        "# Real photos (evaluation only): learned methods vs HiFST, protocol dbd",
+        "",
+        "CPU; shipped weights unless options say otherwise. Produced by `.venv/bin/python benchmarks/bench_real_photos.py`. "
+        "Best per set in bold.",
+        "",
+        "| set | images | method | f_max ↑ | MAE ↓ |",
+        "|---|---:|---|---:|---:|",
+    ]
     for label, _, _ in SETS:
         group = [r for r in rows if r["set"] == label]
         best_f = max(r["f_max"] for r in group)

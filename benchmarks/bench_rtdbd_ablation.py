@@ -25,7 +25,11 @@ ROWS = [
     ("BCE", "lite", {"swap": "false", "self_sup": "false", "hard_mining": "false"}),
     ("BCE + swap", "lite", {"swap": "true", "self_sup": "false", "hard_mining": "false"}),
     ("BCE + swap + self-supervision", "lite", {"swap": "true", "self_sup": "true", "hard_mining": "false"}),
-    ("BCE + swap + self-supervision + hard mining (full objective)", "lite", {"swap": "true", "self_sup": "true", "hard_mining": "true"}),
+    (
+        "BCE + swap + self-supervision + hard mining (full objective)",
+        "lite",
+        {"swap": "true", "self_sup": "true", "hard_mining": "true"},
+    ),
     ("BCE without image gradient", "lite-nograd", {"swap": "false", "self_sup": "false", "hard_mining": "false"}),
 ]
 
@@ -41,35 +45,83 @@ def main() -> None:
     rows = []
     for label, variant, switches in ROWS:
         out = ROOT / "runs" / "ablation" / (f"{variant}-" + "-".join(f"{k}={v}" for k, v in switches.items()))
-        opts = [f"variant={variant}", f"crop={args.crop}", "patch=32", f"decay_steps={args.steps}", "warmup=20",
-                "val_split=", *(f"{k}={v}" for k, v in switches.items())]
-        train = [*dbdbench, "train", "--method", "rtdbd", *data, "--steps", str(args.steps), "--batch-size",
-                 str(args.batch_size), "--out", str(out), *[x for o in opts for x in ("--option", o)]]
+        opts = [
+            f"variant={variant}",
+            f"crop={args.crop}",
+            "patch=32",
+            f"decay_steps={args.steps}",
+            "warmup=20",
+            "val_split=",
+            *(f"{k}={v}" for k, v in switches.items()),
+        ]
+        train = [
+            *dbdbench,
+            "train",
+            "--method",
+            "rtdbd",
+            *data,
+            "--steps",
+            str(args.steps),
+            "--batch-size",
+            str(args.batch_size),
+            "--out",
+            str(out),
+            *[x for o in opts for x in ("--option", o)],
+        ]
         if (out / "checkpoints" / "last.pt").exists():
             train.append("--resume")
         t0 = time.time()
         subprocess.run(train, check=True, cwd=ROOT)
         wall = time.time() - t0
-        run = [*dbdbench, "run", "--method", "rtdbd", "--dataset", "synth", "--option", f"variant={variant}",
-               "--option", f"weights={out / 'weights.safetensors'}", "--out", str(ROOT / "runs" / "ablation" / "eval"), "--json"]
+        run = [
+            *dbdbench,
+            "run",
+            "--method",
+            "rtdbd",
+            "--dataset",
+            "synth",
+            "--option",
+            f"variant={variant}",
+            "--option",
+            f"weights={out / 'weights.safetensors'}",
+            "--out",
+            str(ROOT / "runs" / "ablation" / "eval"),
+            "--json",
+        ]
         result = json.loads(subprocess.run(run, check=True, cwd=ROOT, capture_output=True, text=True).stdout)
         m = result["metrics"]
-        rows.append({"row": label, "variant": variant, "options": opts, "steps": args.steps, "train_wall_s": round(wall, 1),
-                     "f_max": m["f_max"], "mae": m["mae"], "f_mean": m["f_mean"], "train_command": " ".join(train[2:]),
-                     "eval_command": "dbdbench " + " ".join(run[3:])})
+        rows.append(
+            {
+                "row": label,
+                "variant": variant,
+                "options": opts,
+                "steps": args.steps,
+                "train_wall_s": round(wall, 1),
+                "f_max": m["f_max"],
+                "mae": m["mae"],
+                "f_mean": m["f_mean"],
+                "train_command": " ".join(train[2:]),
+                "eval_command": "dbdbench " + " ".join(run[3:]),
+            }
+        )
         print(f"{label}: f_max {m['f_max']:.4f} mae {m['mae']:.4f}", file=sys.stderr)
     out_dir = ROOT / "benchmarks" / "results"
     (out_dir / "rtdbd_ablation.json").write_text(json.dumps(rows, indent=2) + "\n")
     lines = [
-        "# rtdbd objective ablation (synth test split, protocol dbd)", "",
+        "# rtdbd objective ablation (synth test split, protocol dbd)",
+        "",
         f"Each row: `lite` trained {args.steps} steps x batch {args.batch_size}, {args.crop}-px crops, swap patch 32, "
         "seed 0, on the synth train split (n=2000, 384 px); scored on the 200-image synth test split. "
         "Produced by `.venv/bin/python benchmarks/bench_rtdbd_ablation.py "
-        f"--steps {args.steps} --crop {args.crop} --batch-size {args.batch_size}` on a 2-core CPU.", "",
-        "| objective | variant | f_max ↑ | MAE ↓ | f_mean ↑ | training wall time (s) |", "|---|---|---:|---:|---:|---:|",
+        f"--steps {args.steps} --crop {args.crop} --batch-size {args.batch_size}` on a 2-core CPU.",
+        "",
+        "| objective | variant | f_max ↑ | MAE ↓ | f_mean ↑ | training wall time (s) |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for r in rows:
-        lines.append(f"| {r['row']} | {r['variant']} | {r['f_max']:.4f} | {r['mae']:.4f} | {r['f_mean']:.4f} | {r['train_wall_s']} |")
+        lines.append(
+            f"| {r['row']} | {r['variant']} | {r['f_max']:.4f} | {r['mae']:.4f} | {r['f_mean']:.4f} | {r['train_wall_s']} |"
+        )
     (out_dir / "rtdbd_ablation.md").write_text("\n".join(lines) + "\n")
 
 

@@ -36,8 +36,19 @@ def decode_loop(files: list[Path]) -> float:
 
 def score_cli() -> tuple[float, dict]:
     cmd = [
-        str(REPO / ".venv/bin/dbdbench"), "score", "--maps", str(CUHK / "results/hifst"), "--map-suffix", "_HiFSTBlurMap",
-        "--dataset", "cuhk", "--root", str(CUHK), "--split", "all", "--json",
+        str(REPO / ".venv/bin/dbdbench"),
+        "score",
+        "--maps",
+        str(CUHK / "results/hifst"),
+        "--map-suffix",
+        "_HiFSTBlurMap",
+        "--dataset",
+        "cuhk",
+        "--root",
+        str(CUHK),
+        "--split",
+        "all",
+        "--json",
     ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -64,7 +75,11 @@ def main() -> None:
         "ratio": round(score / decode, 3),
         "target_ratio": 1.5,
         "f_max_dbd": result["metrics"]["f_max"],
-        "machine": {"cpu": result["environment"]["cpu"], "cpu_count": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpu": result["environment"]["cpu"],
+            "cpu_count": os.cpu_count(),
+            "python": platform.python_version(),
+        },
         "command": "python benchmarks/bench_score.py",
     }
     path = REPO / "benchmarks/results/score_speed.json"

@@ -6,6 +6,6 @@ it lazily, so listing methods or scoring maps stays fast on any machine.
 
 __version__ = "0.1.0"
 
-from .hookspecs import hookimpl  # noqa: E402  (the one import a plugin author needs)
+from .hookspecs import hookimpl
 
 __all__ = ["__version__", "hookimpl"]

@@ -7,17 +7,18 @@ code path and get identical numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .datasets.base import Dataset, Listing, files_by_stem
 from .datasets.real import subset as subset_listing
 from .errors import DatasetError, DbdbenchError
+from .mapcache import config_key
 from .methods import check_device, resolve_device, resolve_options
 from .plugins import get_registry
 from .protocols import Protocol
 from .results import build_result, timing_summary, write_result
-from .mapcache import config_key
 from .runner import WARM_UP_NOTE, build_method, dataset_dir_name, method_dir_name, run_predictions
 from .scoring import ScoreItem, score_items
 
@@ -38,7 +39,9 @@ def open_dataset(
     options = dict(options or {})
     if gt_polarity is not None:
         if options.get("gt_polarity") not in (None, gt_polarity):
-            raise DbdbenchError(f"--gt-polarity {gt_polarity} contradicts --dataset-option gt_polarity={options['gt_polarity']}")
+            raise DbdbenchError(
+                f"--gt-polarity {gt_polarity} contradicts --dataset-option gt_polarity={options['gt_polarity']}"
+            )
         options["gt_polarity"] = gt_polarity
     return cls(root=root, split=split, **options)
 
@@ -100,8 +103,13 @@ def score_maps(
     if not items:
         raise DbdbenchError(f"{maps_dir}: no map matches any GT image (map names must be <stem>{map_suffix}.<ext>)")
     evaluator, skipped = score_items(
-        items, protocol, gt_polarity=dataset.gt_polarity, map_polarity=map_polarity,
-        workers=workers, skip_bad=skip_bad, on_progress=progress,
+        items,
+        protocol,
+        gt_polarity=dataset.gt_polarity,
+        map_polarity=map_polarity,
+        workers=workers,
+        skip_bad=skip_bad,
+        on_progress=progress,
     )
     if not evaluator.per_image:
         raise DbdbenchError(f"{maps_dir}: every map was skipped as unreadable; nothing to score")
@@ -178,8 +186,13 @@ def run_method(
         )
     run_dir = Path(out) / method_dir_name(method_id, given) / dataset_dir_name(dataset)
     # Maps are reused only when made by this exact configuration (weights included) from the same image bytes.
-    identity = {"method": method_id, "version": method_cls.version, "options": given, "plugin_version": plugin.version,
-                "weights_sha256": provenance.get("weights_sha256")}
+    identity = {
+        "method": method_id,
+        "version": method_cls.version,
+        "options": given,
+        "plugin_version": plugin.version,
+        "weights_sha256": provenance.get("weights_sha256"),
+    }
     cache_key = config_key(identity)
 
     todo_samples = list(listing.samples)
@@ -190,23 +203,43 @@ def run_method(
                 f"{listing.orphan_images[0]}: image has no ground truth ({len(listing.orphan_images)} such images "
                 f"in dataset {dataset.name!r}); add --skip-bad to ignore them"
             )
-        pre_skipped += [{"stem": p.stem, "file": str(p), "reason": "image has no ground truth"} for p in listing.orphan_images]
+        pre_skipped += [
+            {"stem": p.stem, "file": str(p), "reason": "image has no ground truth"} for p in listing.orphan_images
+        ]
 
     outcome = run_predictions(
-        method, given, todo_samples, run_dir, cache_key=cache_key, force=force,
-        skip_bad=skip_bad, workers=workers, on_progress=progress,
+        method,
+        given,
+        todo_samples,
+        run_dir,
+        cache_key=cache_key,
+        force=force,
+        skip_bad=skip_bad,
+        workers=workers,
+        on_progress=progress,
     )
     if not outcome.done:
         raise DbdbenchError(f"method {method_id!r}: no image could be predicted ({len(outcome.skipped)} skipped)")
     done = Listing(samples=outcome.done)
     method_info = method_cls.describe()
     method_info.update(
-        options=resolved, plugin=plugin.name, plugin_version=plugin.version,
-        maps=str(outcome.maps_dir), provenance=provenance, cache_key=cache_key,
+        options=resolved,
+        plugin=plugin.name,
+        plugin_version=plugin.version,
+        maps=str(outcome.maps_dir),
+        provenance=provenance,
+        cache_key=cache_key,
     )
     result, per_image = score_maps(
-        outcome.maps_dir, dataset, done, protocol, skip_bad=skip_bad, workers=2,
-        method=method_info, report_extra=False, progress=score_progress,  # the cache may hold other splits' maps
+        outcome.maps_dir,
+        dataset,
+        done,
+        protocol,
+        skip_bad=skip_bad,
+        workers=2,
+        method=method_info,
+        report_extra=False,
+        progress=score_progress,  # the cache may hold other splits' maps
     )
     result["dataset"]["n_listed"] = len(listing.samples)
     result["skipped"] = pre_skipped + outcome.skipped + result["skipped"]
@@ -214,7 +247,12 @@ def run_method(
     if result["timing"]:
         result["timing"]["warm_up"] = WARM_UP_NOTE
         result["timing"]["batch_size"] = int(getattr(method, "batch_size", 1) or 1)
-    result["run"] = {"device": device, "workers": workers, "maps_computed": outcome.computed, "maps_reused": outcome.reused}
+    result["run"] = {
+        "device": device,
+        "workers": workers,
+        "maps_computed": outcome.computed,
+        "maps_reused": outcome.reused,
+    }
     result["environment"]["device"] = device
     write_result(run_dir, result, per_image, outcome.times, name=result_stem)
     return result, run_dir

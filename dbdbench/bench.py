@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -46,8 +47,12 @@ def time_calls(fn: Callable[[], Any], repeats: int, warmup: int) -> tuple[dict[s
         times.append(time.perf_counter() - start)
     ms = np.array(times) * 1000.0
     summary = {
-        "median_ms": float(np.median(ms)), "p90_ms": float(np.percentile(ms, 90)),
-        "mean_ms": float(ms.mean()), "min_ms": float(ms.min()), "max_ms": float(ms.max()), "repeats": int(ms.size),
+        "median_ms": float(np.median(ms)),
+        "p90_ms": float(np.percentile(ms, 90)),
+        "mean_ms": float(ms.mean()),
+        "min_ms": float(ms.min()),
+        "max_ms": float(ms.max()),
+        "repeats": int(ms.size),
     }
     return summary, out
 
@@ -84,7 +89,7 @@ def bench_method(
         method = cls(device=device, **given)
     except DbdbenchError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a plugin's constructor failing is the plugin's problem
+    except Exception as exc:
         raise DbdbenchError(f"method {method_id!r} failed to initialise: {exc}") from None
 
     end_to_end, pred = time_calls(lambda: method.predict(image), repeats, warmup)

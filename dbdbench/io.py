@@ -9,6 +9,7 @@ half-written file behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -76,10 +77,8 @@ def read_rgb(path: str | Path) -> np.ndarray:
     Grayscale, palette, RGBA (alpha dropped), CMYK and 16-bit files all become 8-bit RGB.
     """
     img = _open(path)
-    try:
+    with contextlib.suppress(Exception):  # a broken EXIF block must not make a readable photo unreadable
         img = ImageOps.exif_transpose(img)
-    except Exception:  # a broken EXIF block must not make a readable photo unreadable
-        pass
     if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         gray = _to_8bit_array(img)
         return np.repeat(gray[..., None], 3, axis=2)
@@ -112,9 +111,7 @@ def read_gray(path: str | Path) -> np.ndarray:
         return np.asarray(img).astype(np.uint8) * 255
     if img.mode == "LA":
         img = img.getchannel("L")
-    elif img.mode == "P":
-        img = img.convert("RGB").convert("L")
-    elif img.mode != "L":
+    elif img.mode == "P" or img.mode != "L":
         img = img.convert("RGB").convert("L")
     return np.asarray(img)
 
@@ -170,10 +167,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 
@@ -213,7 +208,7 @@ def read_array(path: str | Path) -> np.ndarray:
         raise
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise InputError(path, f"unreadable array ({type(exc).__name__})") from None
 
 

@@ -49,11 +49,7 @@ class MapCache:
 
     def reusable(self, stem: str, image_sha256: str) -> bool:
         path = self.map_path(stem)
-        return (
-            self._entries.get(stem) == (image_sha256, self.key)
-            and path.is_file()
-            and path.stat().st_size > 0
-        )
+        return self._entries.get(stem) == (image_sha256, self.key) and path.is_file() and path.stat().st_size > 0
 
     def record(self, stem: str, image_sha256: str) -> None:
         """Call after the map file is in place: from now on it may be reused for these bytes."""

@@ -14,8 +14,9 @@ silently skewing a leaderboard.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -137,9 +138,7 @@ def check_prediction(method_id: str, stem: str, image: np.ndarray, pred: Any) ->
     if pred.ndim == 3 and pred.shape[2] == 1:
         pred = pred[..., 0]
     if pred.shape != image.shape[:2]:
-        raise_method(
-            method_id, stem, f"returned shape {pred.shape}, expected {image.shape[:2]} (the input's H x W)"
-        )
+        raise_method(method_id, stem, f"returned shape {pred.shape}, expected {image.shape[:2]} (the input's H x W)")
     if not np.issubdtype(pred.dtype, np.number) or np.issubdtype(pred.dtype, np.complexfloating):
         raise_method(method_id, stem, f"returned dtype {pred.dtype}, expected a real number type")
     pred = pred.astype(np.float32, copy=False)

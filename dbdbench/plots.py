@@ -16,9 +16,10 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,14 @@ EXTRA = ("#000000", "#b8860b", "#1b1b7a", "#7f0000", "#00a087", "#c51b7d", "#66a
 PALETTE = TAB10 + EXTRA
 #: Methods this project ships or reproduces keep the same colour whatever else is plotted with them.
 PRESET_COLOURS = {
-    "gradient": 0, "laplacian": 1, "dct": 2, "hifst": 3, "lbp": 4, "svd": 5, "rtdbd": 6, "selfgen": 9,
+    "gradient": 0,
+    "laplacian": 1,
+    "dct": 2,
+    "hifst": 3,
+    "lbp": 4,
+    "svd": 5,
+    "rtdbd": 6,
+    "selfgen": 9,
 }
 #: Per-image columns where a lower value is better; every other numeric column except these neutral
 #: ones is higher-is-better (F-measures, precisions, recalls). Never inferred from a name elsewhere.
@@ -174,7 +182,8 @@ def _looks_like_result(result: Any) -> bool:
     return (
         isinstance(result, dict)
         and all(isinstance(result.get(k), dict) for k in ("protocol", "dataset", "method", "metrics"))
-        and "name" in result["dataset"] and "name" in result["protocol"]
+        and "name" in result["dataset"]
+        and "name" in result["protocol"]
     )
 
 
@@ -215,7 +224,9 @@ def collect_groups(
         key = (ds["name"], ds.get("split"), result["protocol"]["name"], ds.get("file_list_hash"))
         group = groups.setdefault(key, Group(*key))
         group.entries.append(RunEntry(row=row, path=path, result=result))
-    out = sorted(groups.values(), key=lambda g: (g.dataset, g.split or "", g.protocol, -len(g.entries), g.file_list_hash or ""))
+    out = sorted(
+        groups.values(), key=lambda g: (g.dataset, g.split or "", g.protocol, -len(g.entries), g.file_list_hash or "")
+    )
     used: set[str] = set()
     for group in out:
         group.entries.sort(key=lambda e: (-float(e.result["metrics"].get("f_max") or 0.0), e.row))
@@ -227,7 +238,9 @@ def collect_groups(
             if counts[e.row] > 1:  # still one name twice (two score results under one --name): add the folder
                 e.row = f"{e.row} ({e.path.parent.parent.name}{e.variant})"
         variant = group.entries[0].variant
-        slug = _safe(f"{group.dataset}{variant}") if variant else _safe(f"{group.dataset}-{group.split}-{group.protocol}")
+        slug = (
+            _safe(f"{group.dataset}{variant}") if variant else _safe(f"{group.dataset}-{group.split}-{group.protocol}")
+        )
         if slug in used:
             slug = f"{slug}-{(group.file_list_hash or 'x')[:8]}"
         used.add(slug)
@@ -251,18 +264,30 @@ def locate_samples(record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     from .api import open_dataset
     from .plugins import get_registry
 
-    bookkeeping = {"name", "split", "root", "gt_polarity", "n_images", "file_list_hash", "n_listed", "generator_version",
-                   "n_expected", "n_found", "partial"}
+    bookkeeping = {
+        "name",
+        "split",
+        "root",
+        "gt_polarity",
+        "n_images",
+        "file_list_hash",
+        "n_listed",
+        "generator_version",
+        "n_expected",
+        "n_found",
+        "partial",
+    }
     options = {k: v for k, v in record.items() if k not in bookkeeping and v is not None}
     root = record.get("root")
     try:
         accepted = getattr(get_registry().dataset(record["name"]), "accepted_options", None)
         if accepted is not None:  # the adapter declares its options: pass back only those
             options = {k: v for k, v in options.items() if k in accepted}
-        dataset = open_dataset(record["name"], root=root, split=record.get("split"),
-                               gt_polarity=record.get("gt_polarity"), options=options)
+        dataset = open_dataset(
+            record["name"], root=root, split=record.get("split"), gt_polarity=record.get("gt_polarity"), options=options
+        )
         listing = dataset.list()
-    except Exception as exc:  # noqa: BLE001 - any failure only means no photo/GT columns
+    except Exception as exc:
         text = str(exc).strip().splitlines()
         return {}, f"dataset {record.get('name')!r} could not be re-opened ({text[0] if text else type(exc).__name__})"
     return {s.stem: s for s in listing.samples}, None
@@ -275,7 +300,7 @@ def load_photo(sample: Any, max_side: int | None = None) -> np.ndarray | None:
         return None
     try:
         return _shrink(read_rgb(sample.image), max_side)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -287,7 +312,7 @@ def load_gt(sample: Any, polarity: str, max_side: int | None = None) -> np.ndarr
         return None
     try:
         gt = np.asarray(read_gray(sample.gt), dtype=np.float64)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     if polarity == "blur":
         gt = 255.0 - gt
@@ -303,7 +328,7 @@ def load_map(entry: RunEntry, stem: str, max_side: int | None = None) -> np.ndar
         return None
     try:
         arr = np.asarray(read_gray(path), dtype=np.float64)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
     if entry.map_polarity == "blur":
         arr = 255.0 - arr
@@ -334,7 +359,9 @@ def pick_images(group: Group, rank_by: str = "f_max") -> list[tuple[str, str]]:
         if not rows:
             if entry.per_image() and rank_by not in entry.per_image()[0]:
                 columns = ", ".join(k for k in entry.per_image()[0] if k != "stem")
-                raise DbdbenchError(f"--rank-by {rank_by}: {entry.per_image_path} has no such column (columns: {columns})")
+                raise DbdbenchError(
+                    f"--rank-by {rank_by}: {entry.per_image_path} has no such column (columns: {columns})"
+                )
             continue
         rows.sort(key=lambda r: (r[rank_by], r["stem"]), reverse=(direction == "higher"))
         chosen = (("best", rows[0]), ("median", rows[(len(rows) - 1) // 2]), ("worst", rows[-1]))
@@ -352,13 +379,15 @@ def _pyplot():
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({
-        "svg.hashsalt": "dbdbench",  # stable SVG ids: the same runs give byte-identical figures
-        "svg.fonttype": "none",
-        "font.size": 10,
-        "axes.titlesize": 10,
-        "legend.fontsize": 8,
-    })
+    plt.rcParams.update(
+        {
+            "svg.hashsalt": "dbdbench",  # stable SVG ids: the same runs give byte-identical figures
+            "svg.fonttype": "none",
+            "font.size": 10,
+            "axes.titlesize": 10,
+            "legend.fontsize": 8,
+        }
+    )
     return plt
 
 
@@ -379,8 +408,9 @@ def _save(fig, base: Path, formats: Iterable[str], dpi: int = 150) -> list[Path]
     return written
 
 
-def plot_curves(group: Group, colours: dict[str, str], out_dir: str | Path,
-                formats: Iterable[str] = ("png", "svg")) -> list[Path]:
+def plot_curves(
+    group: Group, colours: dict[str, str], out_dir: str | Path, formats: Iterable[str] = ("png", "svg")
+) -> list[Path]:
     """``<slug>_pr`` (precision against recall) and ``<slug>_f`` (F-measure against threshold), each per format."""
     plt = _pyplot()
     out_dir = Path(out_dir)
@@ -393,10 +423,14 @@ def plot_curves(group: Group, colours: dict[str, str], out_dir: str | Path,
         c = entry.result.get("curves") or {}
         if not c.get("precision") or not c.get("recall"):
             continue
-        ax.plot(c["recall"], c["precision"], color=colours[entry.row], lw=1.8,
-                label=f"{entry.row} (F$_{{max}}$ {entry.result['metrics']['f_max']:.3f})")
-    ax.set(xlabel="Recall", ylabel="Precision", xlim=(0, 1), ylim=(0, 1.02),
-           title=f"Precision-recall: {group.title}")
+        ax.plot(
+            c["recall"],
+            c["precision"],
+            color=colours[entry.row],
+            lw=1.8,
+            label=f"{entry.row} (F$_{{max}}$ {entry.result['metrics']['f_max']:.3f})",
+        )
+    ax.set(xlabel="Recall", ylabel="Precision", xlim=(0, 1), ylim=(0, 1.02), title=f"Precision-recall: {group.title}")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower left", frameon=True)
     written += _save(fig, out_dir / f"{group.slug}_pr", formats)
@@ -408,10 +442,20 @@ def plot_curves(group: Group, colours: dict[str, str], out_dir: str | Path,
         if not c.get("f"):
             continue
         thresholds = c.get("threshold") or list(range(len(c["f"])))
-        ax.plot(thresholds, c["f"], color=colours[entry.row], lw=1.8,
-                label=f"{entry.row} (F$_{{max}}$ {entry.result['metrics']['f_max']:.3f})")
-    ax.set(xlabel="Threshold (8-bit map value)", ylabel=f"F-measure ($\\beta^2$ = {beta2:g})", xlim=(0, 255), ylim=(0, 1.02),
-           title=f"F-measure by threshold: {group.title}")
+        ax.plot(
+            thresholds,
+            c["f"],
+            color=colours[entry.row],
+            lw=1.8,
+            label=f"{entry.row} (F$_{{max}}$ {entry.result['metrics']['f_max']:.3f})",
+        )
+    ax.set(
+        xlabel="Threshold (8-bit map value)",
+        ylabel=f"F-measure ($\\beta^2$ = {beta2:g})",
+        xlim=(0, 255),
+        ylim=(0, 1.02),
+        title=f"F-measure by threshold: {group.title}",
+    )
     ax.set_xticks([0, 32, 64, 96, 128, 160, 192, 224, 255])
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best", frameon=True)
@@ -455,12 +499,17 @@ def plot_qualitative(
     plt = _pyplot()
     n_cols = 2 + len(group.entries)
     cell = 1.75
-    fig, axes = plt.subplots(len(rows), n_cols, figsize=(cell * n_cols + 1.2, cell * len(rows) * 0.95 + 0.6), squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), n_cols, figsize=(cell * n_cols + 1.2, cell * len(rows) * 0.95 + 0.6), squeeze=False
+    )
     headers = ["Image", "GT (in focus\nwhite)"] + [_wrap_name(e.row) for e in group.entries]
     head_colours = ["black", "black"] + [colours[e.row] for e in group.entries]
     for r, (stem, why) in enumerate(rows):
         sample = samples.get(stem)
-        cells = [load_photo(sample, max_side), load_gt(sample, group.dataset_record.get("gt_polarity", "focus"), max_side)]
+        cells = [
+            load_photo(sample, max_side),
+            load_gt(sample, group.dataset_record.get("gt_polarity", "focus"), max_side),
+        ]
         cells += [load_map(e, stem, max_side) for e in group.entries]
         for c, arr in enumerate(cells):
             ax = axes[r][c]
@@ -468,7 +517,16 @@ def plot_qualitative(
             for spine in ax.spines.values():
                 spine.set_visible(False)
             if arr is None:
-                ax.text(0.5, 0.5, "not available", ha="center", va="center", fontsize=7, color="grey", transform=ax.transAxes)
+                ax.text(
+                    0.5,
+                    0.5,
+                    "not available",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="grey",
+                    transform=ax.transAxes,
+                )
             elif arr.ndim == 3:
                 ax.imshow(arr, interpolation="lanczos")
             else:
@@ -501,8 +559,8 @@ def _wrap_name(name: str, width: int = 16) -> str:
         return name
     head, at, tail = name.partition("@")
     if at:
-        return head + "\n@" + "\n".join(tail[i:i + width] for i in range(0, len(tail), width))
-    return "\n".join(name[i:i + width] for i in range(0, len(name), width))
+        return head + "\n@" + "\n".join(tail[i : i + width] for i in range(0, len(tail), width))
+    return "\n".join(name[i : i + width] for i in range(0, len(name), width))
 
 
 def plot_runs(
@@ -520,7 +578,9 @@ def plot_runs(
     warnings = [f"{path}: {why}; left out" for path, why in problems]
     if not groups:
         what = f" for dataset {dataset!r}" if dataset else ""
-        raise DbdbenchError(f"{runs_dir}: no result*.json{what} under <method>/<dataset>/ (run 'dbdbench run ... --out {runs_dir}' first)")
+        raise DbdbenchError(
+            f"{runs_dir}: no result*.json{what} under <method>/<dataset>/ (run 'dbdbench run ... --out {runs_dir}' first)"
+        )
     colours = method_colours(e.row for g in groups for e in g.entries)
     written: list[Path] = []
     for group in groups:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Callable
+from typing import Any
 
 import pluggy
 
@@ -121,11 +122,13 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
         reg.plugins.append(record)
         try:
             module = load()
-            if pm.is_registered(module):  # e.g. installed with 'pip install -e' and also named in DBDBENCH_EXTRA_PLUGINS
+            if pm.is_registered(
+                module
+            ):  # e.g. installed with 'pip install -e' and also named in DBDBENCH_EXTRA_PLUGINS
                 record.status, record.error = "skipped", f"already loaded as plugin {pm.get_name(module)!r}"
                 return
             pm.register(module, name=name)
-        except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's, not ours
+        except Exception as exc:
             record.status, record.error = "failed", _one_line(exc)
 
     from . import __version__
@@ -163,7 +166,7 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
             register = _make_register(reg, record, table, kind)
             try:
                 impl.function(register=register)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 record.status, record.error = "failed", _one_line(exc)
 
     for impl in pm.hook.register_trainers.get_hookimpls():
@@ -172,7 +175,7 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
             continue
         try:
             impl.function(register=_make_trainer_register(reg, record))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             record.status, record.error = "failed", _one_line(exc)
 
     if _strict() and reg.failures():
@@ -214,7 +217,9 @@ def _make_trainer_register(reg: Registry, record: PluginRecord) -> Callable[[str
         if not isinstance(method_id, str) or not _ID_PATTERN.match(method_id) or not callable(train):
             raise PluginError(f"register_trainers: expected (method id, callable), got ({method_id!r}, {train!r})")
         if method_id in reg.trainers:
-            raise PluginError(f"trainer for {method_id!r} is registered by both {reg.trainers[method_id][1]!r} and {record.name!r}")
+            raise PluginError(
+                f"trainer for {method_id!r} is registered by both {reg.trainers[method_id][1]!r} and {record.name!r}"
+            )
         reg.trainers[method_id] = (train, record.name)
         record.trainers.append(method_id)
 

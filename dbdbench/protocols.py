@@ -85,7 +85,7 @@ class Protocol:
         m = _FIXED_SIZE.match(self.resize)
         return (int(m.group(2)), int(m.group(1))) if m else None
 
-    def with_overrides(self, **overrides: Any) -> "Protocol":
+    def with_overrides(self, **overrides: Any) -> Protocol:
         """Apply command-line overrides; the result keeps the preset's name plus a '+custom' mark."""
         given = {k: v for k, v in overrides.items() if v is not None}
         if not given:
@@ -98,7 +98,9 @@ class Protocol:
         if not changed:
             return self
         label = ", ".join(f"{k}={v}" for k, v in sorted(changed.items()))
-        out = replace(self, name=f"{self.name}+custom", description=f"{self.description} Overridden: {label}.", **changed)
+        out = replace(
+            self, name=f"{self.name}+custom", description=f"{self.description} Overridden: {label}.", **changed
+        )
         out.validate()
         return out
 
@@ -110,7 +112,9 @@ class Protocol:
         }
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
-                raise DbdbenchError(f"protocol option {key}={getattr(self, key)!r}: expected one of {', '.join(allowed)}")
+                raise DbdbenchError(
+                    f"protocol option {key}={getattr(self, key)!r}: expected one of {', '.join(allowed)}"
+                )
         if self.resize not in RESIZE_RULES:
             size = self.fixed_size()
             if size is None or min(size) < 1:

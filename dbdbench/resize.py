@@ -42,7 +42,9 @@ def _cubic(x):
     # Keys' cubic with a = -0.5, as imresize (and Pillow's BICUBIC).
     ax = np.abs(x)
     ax2, ax3 = ax * ax, ax * ax * ax
-    return (1.5 * ax3 - 2.5 * ax2 + 1.0) * (ax <= 1) + (-0.5 * ax3 + 2.5 * ax2 - 4.0 * ax + 2.0) * ((ax > 1) & (ax <= 2))
+    return (1.5 * ax3 - 2.5 * ax2 + 1.0) * (ax <= 1) + (-0.5 * ax3 + 2.5 * ax2 - 4.0 * ax + 2.0) * (
+        (ax > 1) & (ax <= 2)
+    )
 
 
 _KERNELS = {"nearest": (_nearest, 1.0), "bilinear": (_triangle, 2.0), "bicubic": (_cubic, 4.0)}

@@ -55,8 +55,20 @@ def _git_revision() -> str | None:
         if rev.returncode != 0:
             return None
         dirty = subprocess.run(
-            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)leaderboards"],
-            capture_output=True, text=True, timeout=5,
+            [
+                "git",
+                "-C",
+                str(here),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":(exclude)leaderboards",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
         return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
@@ -153,7 +165,10 @@ def build_result(
 
 
 def write_result(
-    out_dir: Path, result: dict[str, Any], per_image: list[dict], times: dict[str, float] | None = None,
+    out_dir: Path,
+    result: dict[str, Any],
+    per_image: list[dict],
+    times: dict[str, float] | None = None,
     name: str = "result",
 ) -> tuple[Path, Path]:
     """Write ``<name>.json`` and its per-image table (``per_image<variant>.csv``) into ``out_dir``."""
@@ -163,7 +178,7 @@ def write_result(
     frame = pd.DataFrame(per_image)
     if times and not frame.empty:
         frame["predict_s"] = frame["stem"].map(times)
-    csv_path = out_dir / f"per_image{name[len('result'):]}.csv"
+    csv_path = out_dir / f"per_image{name[len('result') :]}.csv"
     json_path = out_dir / f"{name}.json"
     atomic_write_text(csv_path, frame.to_csv(index=False, float_format="%.6f"))
     atomic_write_json(json_path, result)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +93,7 @@ def build_method(method_cls: type[Method], options: dict[str, Any], device: str)
         return method_cls(device=device, **options)
     except DbdbenchError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a plugin's constructor failing is the plugin's problem
+    except Exception as exc:
         raise DbdbenchError(f"method {method_cls.id!r} failed to initialise: {_one_line(exc)}") from None
 
 
@@ -116,7 +117,7 @@ class _Predictor:
             self.method.predict(tiny)
         except (MemoryError, KeyboardInterrupt):
             raise
-        except (Exception, SystemExit):  # noqa: BLE001
+        except (Exception, SystemExit):
             pass
 
     def __call__(self, batch: list[tuple[Sample, Path, str]]) -> float:
@@ -148,7 +149,7 @@ class _Predictor:
             raise
         except DbdbenchError:
             raise
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 - a plugin calling sys.exit() is a method failure too
+        except (Exception, SystemExit) as exc:
             raise MethodError(self.method_id, first.stem, f"raised {_one_line(exc)}") from None
 
 
@@ -173,7 +174,9 @@ def _init_worker(method_cls, options, device, index, key):
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     from .mapcache import append_entry
 
-    _WORKER = _Predictor(build_method(method_cls, options, device), lambda stem, digest: append_entry(index, stem, digest, key))
+    _WORKER = _Predictor(
+        build_method(method_cls, options, device), lambda stem, digest: append_entry(index, stem, digest, key)
+    )
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -188,7 +191,7 @@ def _work(sample: Sample, map_path: Path, digest: str) -> tuple[float | None, st
         return _WORKER([(sample, map_path, digest)]), None
     except DbdbenchError as exc:
         return None, str(exc)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return None, f"method {_WORKER.method_id!r} on image {sample.stem!r}: {_one_line(exc)}"
 
 
@@ -236,8 +239,10 @@ def run_predictions(
         elif skip_bad:
             outcome.skipped.append({"stem": sample.stem, "reason": error})
         else:
-            raise DbdbenchError(f"{error} ({outcome.computed + outcome.reused} maps kept in {cache.maps_dir}; "
-                                "fix the cause and re-run to resume, or add --skip-bad)")
+            raise DbdbenchError(
+                f"{error} ({outcome.computed + outcome.reused} maps kept in {cache.maps_dir}; "
+                "fix the cause and re-run to resume, or add --skip-bad)"
+            )
         if on_progress:
             on_progress(1)
 
@@ -245,7 +250,7 @@ def run_predictions(
         predictor = _Predictor(method, cache.record)
         batch_size = max(1, int(getattr(method, "batch_size", 1) or 1))
         for start in range(0, len(todo), batch_size):
-            chunk = todo[start:start + batch_size]
+            chunk = todo[start : start + batch_size]
             try:
                 seconds, error = predictor([(s, cache.map_path(s.stem), d) for s, d in chunk]), None
             except DbdbenchError as exc:
@@ -261,7 +266,11 @@ def run_predictions(
                 finish(sample, digest, seconds, error)
     elif todo:
         method_cls = type(method)
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(method_cls, options, method.device, cache.index, cache.key)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            initializer=_init_worker,
+            initargs=(method_cls, options, method.device, cache.index, cache.key),
+        ) as pool:
             futures = [pool.submit(_work, s, cache.map_path(s.stem), d) for s, d in todo]
             try:
                 for (sample, digest), fut in zip(todo, futures):

@@ -8,9 +8,10 @@ needs torch (models, the loop, DistributedDataParallel, checkpoints) lives in th
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .datasets.base import Dataset
 from .errors import DbdbenchError

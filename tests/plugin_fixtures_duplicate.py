@@ -1,7 +1,8 @@
 """A second plugin registering an id that plugin_fixtures already registered."""
 
-from dbdbench import hookimpl
 from plugin_fixtures import LocalContrast
+
+from dbdbench import hookimpl
 
 
 @hookimpl

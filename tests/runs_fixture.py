@@ -15,8 +15,13 @@ TESTS = Path(__file__).resolve().parent
 
 def cli(*args, check=True, **env):
     full_env = {**os.environ, "PYTHONPATH": str(TESTS), "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures", **env}
-    proc = subprocess.run([sys.executable, "-m", "dbdbench.cli", *map(str, args)], capture_output=True, text=True,
-                          env=full_env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dbdbench.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=300,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"dbdbench {' '.join(map(str, args))}: exit {proc.returncode}: {proc.stderr}")
     return proc
@@ -40,6 +45,18 @@ def make_runs(root: Path, n: int = 6) -> Path:
         Image.fromarray((mask * 255).astype(np.uint8)).save(gts / f"img {i}.png")
     runs = root / "runs"
     for extra in ((), ("--option", "window=3")):
-        cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus",
-            "--out", runs, *extra)
+        cli(
+            "run",
+            "--method",
+            "test-contrast",
+            "--images",
+            images,
+            "--gt",
+            gts,
+            "--gt-polarity",
+            "focus",
+            "--out",
+            runs,
+            *extra,
+        )
     return runs

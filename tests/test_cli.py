@@ -26,7 +26,12 @@ def only_dir(parent: Path, prefix: str) -> Path:
 def cli(*args, cwd=None, check=True, **env):
     full_env = {**os.environ, "PYTHONPATH": str(TESTS), "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures", **env}
     proc = subprocess.run(
-        [sys.executable, "-m", "dbdbench.cli", *map(str, args)], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300
+        [sys.executable, "-m", "dbdbench.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
@@ -55,13 +60,37 @@ def folder_dataset(tmp_path):
 def test_run_then_score_reproduces_bit_for_bit(tmp_path, folder_dataset):
     images, gts = folder_dataset
     out = tmp_path / "runs"
-    run = cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", out, "--json")
+    run = cli(
+        "run",
+        "--method",
+        "test-contrast",
+        "--images",
+        images,
+        "--gt",
+        gts,
+        "--gt-polarity",
+        "focus",
+        "--out",
+        out,
+        "--json",
+    )
     result = json.loads(run.stdout)
     run_dir = only_dir(out / "test-contrast", "folder")
     assert (run_dir / "result.json").exists() and (run_dir / "per_image.csv").exists()
     assert len(list((run_dir / "maps").glob("*.png"))) == 6
     assert result["n_images"] == 6 and result["metrics"]["f_max"] > 0.7
-    for key in ("protocol", "dataset", "method", "n_images", "metrics", "curves", "timing", "environment", "command", "created"):
+    for key in (
+        "protocol",
+        "dataset",
+        "method",
+        "n_images",
+        "metrics",
+        "curves",
+        "timing",
+        "environment",
+        "command",
+        "created",
+    ):
         assert key in result
     assert set(result["metrics"]) == {"mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1"}
     assert result["curves"]["threshold"] == list(range(256))
@@ -69,7 +98,9 @@ def test_run_then_score_reproduces_bit_for_bit(tmp_path, folder_dataset):
     assert result["method"]["plugin"] == "plugin_fixtures"
     assert result["dataset"]["file_list_hash"]
 
-    scored = json.loads(cli("score", "--maps", run_dir / "maps", "--gt", gts, "--gt-polarity", "focus", "--json").stdout)
+    scored = json.loads(
+        cli("score", "--maps", run_dir / "maps", "--gt", gts, "--gt-polarity", "focus", "--json").stdout
+    )
     assert scored["metrics"] == result["metrics"]
     assert scored["curves"] == result["curves"]
 
@@ -80,7 +111,20 @@ def test_run_then_score_reproduces_bit_for_bit(tmp_path, folder_dataset):
 
 def test_cached_maps_are_reused_and_force_recomputes(tmp_path, folder_dataset):
     images, gts = folder_dataset
-    args = ("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", tmp_path / "r", "--json")
+    args = (
+        "run",
+        "--method",
+        "test-contrast",
+        "--images",
+        images,
+        "--gt",
+        gts,
+        "--gt-polarity",
+        "focus",
+        "--out",
+        tmp_path / "r",
+        "--json",
+    )
     first = json.loads(cli(*args).stdout)
     map_file = only_dir(tmp_path / "r" / "test-contrast", "folder") / "maps" / "img 0.png"
     stamp = map_file.stat().st_mtime_ns
@@ -95,15 +139,54 @@ def test_cached_maps_are_reused_and_force_recomputes(tmp_path, folder_dataset):
 
 def test_method_options_get_their_own_cache(tmp_path, folder_dataset):
     images, gts = folder_dataset
-    cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", tmp_path / "r", "--option", "window=3")
+    cli(
+        "run",
+        "--method",
+        "test-contrast",
+        "--images",
+        images,
+        "--gt",
+        gts,
+        "--gt-polarity",
+        "focus",
+        "--out",
+        tmp_path / "r",
+        "--option",
+        "window=3",
+    )
     assert (only_dir(tmp_path / "r" / "test-contrast@window=3", "folder") / "result.json").exists()
-    bad = cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--option", "nope=1", check=False)
+    bad = cli(
+        "run",
+        "--method",
+        "test-contrast",
+        "--images",
+        images,
+        "--gt",
+        gts,
+        "--gt-polarity",
+        "focus",
+        "--option",
+        "nope=1",
+        check=False,
+    )
     assert bad.returncode == 2 and "has no option 'nope'" in bad.stderr
 
 
 def test_protocol_variant_results_do_not_overwrite(tmp_path, folder_dataset):
     images, gts = folder_dataset
-    base = ("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", tmp_path / "r")
+    base = (
+        "run",
+        "--method",
+        "test-contrast",
+        "--images",
+        images,
+        "--gt",
+        gts,
+        "--gt-polarity",
+        "focus",
+        "--out",
+        tmp_path / "r",
+    )
     cli(*base)
     cli(*base, "--protocol", "hifst")
     cli(*base, "--limit", "3")
@@ -113,7 +196,19 @@ def test_protocol_variant_results_do_not_overwrite(tmp_path, folder_dataset):
 
 def test_leaderboard_markdown(tmp_path, folder_dataset):
     images, gts = folder_dataset
-    cli("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", tmp_path / "r")
+    cli(
+        "run",
+        "--method",
+        "test-contrast",
+        "--images",
+        images,
+        "--gt",
+        gts,
+        "--gt-polarity",
+        "focus",
+        "--out",
+        tmp_path / "r",
+    )
     md = cli("leaderboard", tmp_path / "r").stdout
     assert "| `test-contrast` |" in md and "protocol `dbd`" in md and "**6 images**" in md
 
@@ -142,8 +237,20 @@ def test_missing_dataset_root_says_where_to_look(tmp_path):
 def test_ddffnet_reproduces_published_hifst_row(shared):
     """D-DFFNet (ICME 2023) reports F = 0.803, MAE = 0.223 for HiFST on CUHK-TE-1."""
     proc = cli(
-        "score", "--maps", shared / "cuhk/results/hifst", "--map-suffix", "_HiFSTBlurMap",
-        "--dataset", "cuhk", "--root", shared / "cuhk", "--split", "te1", "--protocol", "ddffnet", "--json",
+        "score",
+        "--maps",
+        shared / "cuhk/results/hifst",
+        "--map-suffix",
+        "_HiFSTBlurMap",
+        "--dataset",
+        "cuhk",
+        "--root",
+        shared / "cuhk",
+        "--split",
+        "te1",
+        "--protocol",
+        "ddffnet",
+        "--json",
     )
     result = json.loads(proc.stdout)
     assert result["n_images"] == 100
@@ -152,7 +259,17 @@ def test_ddffnet_reproduces_published_hifst_row(shared):
 
 
 def test_cuhk_splits_and_missing_maps(shared, tmp_path):
-    base = ("score", "--maps", shared / "cuhk/results/hifst", "--map-suffix", "_HiFSTBlurMap", "--dataset", "cuhk", "--root", shared / "cuhk")
+    base = (
+        "score",
+        "--maps",
+        shared / "cuhk/results/hifst",
+        "--map-suffix",
+        "_HiFSTBlurMap",
+        "--dataset",
+        "cuhk",
+        "--root",
+        shared / "cuhk",
+    )
     counts = {s: json.loads(cli(*base, "--split", s, "--json").stdout)["n_images"] for s in ("defocus", "motion")}
     assert counts == {"defocus": 704, "motion": 296}
     # A map folder missing some maps is an error unless --allow-missing, which reports the count.
@@ -160,9 +277,34 @@ def test_cuhk_splits_and_missing_maps(shared, tmp_path):
     partial.mkdir()
     for stem in ("out_of_focus0011", "out_of_focus0031"):
         (partial / f"{stem}_HiFSTBlurMap.png").symlink_to(shared / f"cuhk/results/hifst/{stem}_HiFSTBlurMap.png")
-    proc = cli("score", "--maps", partial, "--map-suffix", "_HiFSTBlurMap", "--dataset", "cuhk", "--root", shared / "cuhk", check=False)
+    proc = cli(
+        "score",
+        "--maps",
+        partial,
+        "--map-suffix",
+        "_HiFSTBlurMap",
+        "--dataset",
+        "cuhk",
+        "--root",
+        shared / "cuhk",
+        check=False,
+    )
     assert proc.returncode == 2 and "702 of 704" in proc.stderr
-    ok = json.loads(cli("score", "--maps", partial, "--map-suffix", "_HiFSTBlurMap", "--dataset", "cuhk", "--root", shared / "cuhk", "--allow-missing", "--json").stdout)
+    ok = json.loads(
+        cli(
+            "score",
+            "--maps",
+            partial,
+            "--map-suffix",
+            "_HiFSTBlurMap",
+            "--dataset",
+            "cuhk",
+            "--root",
+            shared / "cuhk",
+            "--allow-missing",
+            "--json",
+        ).stdout
+    )
     assert ok["n_images"] == 2 and ok["missing_maps"]["count"] == 702
 
 
@@ -170,7 +312,9 @@ def test_released_maps_on_dut_and_xu100(shared):
     """Zhao lab layouts and focus-white GT: AENet's released maps score far above chance."""
     for ds in ("dut", "xu100"):
         result = json.loads(
-            cli("score", "--maps", shared / f"results/aenet/{ds}", "--dataset", ds, "--root", shared / ds, "--json").stdout
+            cli(
+                "score", "--maps", shared / f"results/aenet/{ds}", "--dataset", ds, "--root", shared / ds, "--json"
+            ).stdout
         )
         assert result["n_images"] == 5
         assert result["metrics"]["f_max"] > 0.8, (ds, result["metrics"])

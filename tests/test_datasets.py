@@ -33,7 +33,13 @@ def test_cuhk_splits_on_real_gt(shared):
     assert counts == {"defocus": 704, "motion": 296, "all": 1000, "te1": 100}
     listing = open_dataset("cuhk", root=shared / "cuhk").list()
     with_images = [s.stem for s in listing.samples if s.image is not None]
-    assert with_images == ["out_of_focus0011", "out_of_focus0031", "out_of_focus0223", "out_of_focus0284", "out_of_focus0607"]
+    assert with_images == [
+        "out_of_focus0011",
+        "out_of_focus0031",
+        "out_of_focus0223",
+        "out_of_focus0284",
+        "out_of_focus0607",
+    ]
 
 
 def test_zhao_lab_layouts(shared):
@@ -46,7 +52,10 @@ def test_zhao_lab_layouts(shared):
 
 
 def test_release_layouts_of_ctcug_and_ebd(tmp_path):
-    for name, image_dir, gt_dir, polarity in (("ctcug", "CTCUG_images", "CTCUG_gt", "blur"), ("ebd", "image", "gt", "focus")):
+    for name, image_dir, gt_dir, polarity in (
+        ("ctcug", "CTCUG_images", "CTCUG_gt", "blur"),
+        ("ebd", "image", "gt", "focus"),
+    ):
         for root in (tmp_path / name, tmp_path / f"{name}-parent" / name.upper()):  # the folder itself, or its parent
             _png(root / image_dir / "a.jpg")
             _png(root / gt_dir / "a.png")
@@ -77,7 +86,11 @@ def test_folder_pairs_by_stem_and_reports_orphans(tmp_path):
     ds = open_dataset("folder", options={"images": tmp_path / "img", "gt": tmp_path / "gt", "gt_polarity": "blur"})
     listing = ds.list()
     assert ds.gt_polarity == "blur"
-    assert [(s.stem, s.image.name if s.image else None) for s in listing.samples] == [("a", "a.jpg"), ("b", "b.png"), ("c", None)]
+    assert [(s.stem, s.image.name if s.image else None) for s in listing.samples] == [
+        ("a", "a.jpg"),
+        ("b", "b.png"),
+        ("c", None),
+    ]
     assert [p.name for p in listing.orphan_images] == ["extra.png"]
 
 
@@ -141,22 +154,40 @@ def test_ctcug_release_scores_like_folder_with_blur_polarity(tmp_path, protocol)
     rng = np.random.default_rng(0)
     maps = _pair_files(tmp_path / "CTCUG", "CTCUG_images", "CTCUG_gt", 4, rng, blur_white=True)
     ctcug = _score(maps, open_dataset("ctcug", root=tmp_path / "CTCUG"), protocol)
-    folder = _score(maps, open_dataset("folder", options={"images": tmp_path / "CTCUG/CTCUG_images",
-                                                          "gt": tmp_path / "CTCUG/CTCUG_gt", "gt_polarity": "blur"}), protocol)
+    folder = _score(
+        maps,
+        open_dataset(
+            "folder",
+            options={
+                "images": tmp_path / "CTCUG/CTCUG_images",
+                "gt": tmp_path / "CTCUG/CTCUG_gt",
+                "gt_polarity": "blur",
+            },
+        ),
+        protocol,
+    )
     assert ctcug["metrics"] == folder["metrics"] and ctcug["curves"] == folder["curves"]
     assert ctcug["metrics"]["f_max"] > 0.9  # read as blur-white: the noisy maps score well
     assert ctcug["dataset"]["partial"] == "4 of 150" and ctcug["dataset"]["n_expected"] == 150
 
 
-@pytest.mark.parametrize("split,image_dir,gt_dir", [("test", "DUT500S-Testing", "DUT500GT-Testing"),
-                                                    ("train", "DUT600S_Training", "DUT600GT_Training")])
+@pytest.mark.parametrize(
+    "split,image_dir,gt_dir",
+    [("test", "DUT500S-Testing", "DUT500GT-Testing"), ("train", "DUT600S_Training", "DUT600GT_Training")],
+)
 def test_dut_official_release_scores_like_folder_with_focus_polarity(tmp_path, split, image_dir, gt_dir):
     rng = np.random.default_rng(1)
     maps = _pair_files(tmp_path / "DUT", image_dir, gt_dir, 5, rng, gt_ext=".bmp")
     dut = open_dataset("dut", root=tmp_path / "DUT", split=split)
     a = _score(maps, dut)
-    b = _score(maps, open_dataset("folder", options={"images": tmp_path / "DUT" / image_dir, "gt": tmp_path / "DUT" / gt_dir},
-                                  gt_polarity="focus"))
+    b = _score(
+        maps,
+        open_dataset(
+            "folder",
+            options={"images": tmp_path / "DUT" / image_dir, "gt": tmp_path / "DUT" / gt_dir},
+            gt_polarity="focus",
+        ),
+    )
     assert a["metrics"] == b["metrics"] and a["metrics"]["f_max"] > 0.9
     assert a["dataset"]["layout"] == "official" and a["dataset"]["folders"] == [image_dir, gt_dir]
     assert a["dataset"]["partial"] == f"5 of {500 if split == 'test' else 600}"
@@ -218,11 +249,33 @@ def test_run_without_dataset_uses_synth(tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent), "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures",
-           "DBDBENCH_CACHE": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "dbdbench.cli", "run", "--method", "test-contrast", "--dataset-option", "n=2",
-                           "--dataset-option", "size=64", "--out", str(tmp_path / "runs"), "--json"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parent),
+        "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures",
+        "DBDBENCH_CACHE": str(tmp_path / "cache"),
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dbdbench.cli",
+            "run",
+            "--method",
+            "test-contrast",
+            "--dataset-option",
+            "n=2",
+            "--dataset-option",
+            "size=64",
+            "--out",
+            str(tmp_path / "runs"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["dataset"]["name"] == "synth" and result["n_images"] == 2

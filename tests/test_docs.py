@@ -55,8 +55,14 @@ def doc_commands(markdown: Path) -> list[list[str]]:
 
 def cli(*args, env=None, check=True, cwd=None):
     full = {**os.environ, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "dbdbench.cli", *map(str, args)], capture_output=True, text=True,
-                          env=full, timeout=300, cwd=cwd)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dbdbench.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full,
+        timeout=300,
+        cwd=cwd,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"dbdbench {' '.join(map(str, args))}: exit {proc.returncode}: {proc.stderr}")
     return proc
@@ -98,9 +104,12 @@ def test_every_hook_is_documented_with_its_signature():
     assert {"register_methods", "register_datasets", "register_trainers", "register_commands"} <= set(specs)
     documented = dict(re.findall(r"^## `(\w+)\(([^)]*)\)`$", HOOKS_MD.read_text(encoding="utf-8"), re.M))
     for name, params in specs.items():
-        assert name in documented, f"hook {name} is not documented in docs/hooks.md (expected a heading '## `{name}({params})`')"
+        assert name in documented, (
+            f"hook {name} is not documented in docs/hooks.md (expected a heading '## `{name}({params})`')"
+        )
         assert documented[name].replace(" ", "") == params.replace(" ", ""), (
-            f"docs/hooks.md documents {name}({documented[name]}) but the hookspec is {name}({params})")
+            f"docs/hooks.md documents {name}({documented[name]}) but the hookspec is {name}({params})"
+        )
     stale = set(documented) - set(specs)
     assert not stale, f"docs/hooks.md documents hooks that do not exist: {sorted(stale)}"
     plugins_md = PLUGINS_MD.read_text(encoding="utf-8")
@@ -111,7 +120,7 @@ def test_every_hook_is_documented_with_its_signature():
 def section(text: str, heading: str) -> str:
     start = text.index(heading)
     end = text.find("\n## ", start + len(heading))
-    return text[start:end if end >= 0 else None]
+    return text[start : end if end >= 0 else None]
 
 
 def test_training_request_is_documented_field_by_field():
@@ -128,7 +137,11 @@ def test_dataset_contract_is_documented():
     assert {"name", "gt_polarity", "splits"} <= set(attributes)
     missing = [n for n in attributes if f"| `{n}` |" not in text]
     assert not missing, f"Dataset class attributes not in docs/hooks.md: {missing}"
-    public = [n for n, v in vars(Dataset).items() if not n.startswith("_") and callable(getattr(Dataset, n)) and n not in attributes]
+    public = [
+        n
+        for n, v in vars(Dataset).items()
+        if not n.startswith("_") and callable(getattr(Dataset, n)) and n not in attributes
+    ]
     missing = [n for n in public if f"`{n}(" not in text]
     assert not missing, f"Dataset methods not in docs/hooks.md: {missing}"
     for cls in (Sample, Listing):
@@ -149,9 +162,25 @@ def test_plugins_md_snippets_install_and_run(tmp_path, photos):
     # Installed as the page says (pip install of the folder), into a private target so nothing leaks into
     # the environment: no network (--no-deps, --no-build-isolation use what is installed), no uninstall needed.
     site = tmp_path / "site"
-    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                          "--no-build-isolation", "--no-index", "--target", str(site), str(tmp_path / "dbdbench-sharpness")],
-                         capture_output=True, text=True, timeout=300)
+    pip = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(site),
+            str(tmp_path / "dbdbench-sharpness"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert pip.returncode == 0, pip.stderr
     env = {"PYTHONPATH": str(site), "DBDBENCH_STRICT_PLUGINS": "1"}
 
@@ -161,8 +190,24 @@ def test_plugins_md_snippets_install_and_run(tmp_path, photos):
 
     runs = tmp_path / "runs"
     for extra in ((), ("--option", "window=15")):
-        result = json.loads(cli("run", "--method", "sharpness", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", runs,
-                                "--json", *extra, env=env).stdout)
+        result = json.loads(
+            cli(
+                "run",
+                "--method",
+                "sharpness",
+                "--images",
+                images,
+                "--gt",
+                gts,
+                "--gt-polarity",
+                "focus",
+                "--out",
+                runs,
+                "--json",
+                *extra,
+                env=env,
+            ).stdout
+        )
         assert result["method"]["plugin"] == "sharpness" and result["metrics"]["f_max"] > 0.8
     assert result["method"]["options"]["window"] == 15  # converted from the string "15"
     assert {p.name for p in runs.iterdir()} == {"sharpness", "sharpness@window=15"}
@@ -173,8 +218,11 @@ def test_plugins_md_snippets_install_and_run(tmp_path, photos):
     assert "sharpness@window=15" in page
 
     # the unpackaged route of the same page
-    dev = {"PYTHONPATH": str(tmp_path / "dbdbench-sharpness" / "src"), "DBDBENCH_EXTRA_PLUGINS": "dbdbench_sharpness.plugin",
-           "DBDBENCH_STRICT_PLUGINS": "1"}
+    dev = {
+        "PYTHONPATH": str(tmp_path / "dbdbench-sharpness" / "src"),
+        "DBDBENCH_EXTRA_PLUGINS": "dbdbench_sharpness.plugin",
+        "DBDBENCH_STRICT_PLUGINS": "1",
+    }
     methods = {m["id"] for m in json.loads(cli("list", "methods", "--json", env=dev).stdout)}
     assert "sharpness" in methods
 
@@ -185,14 +233,36 @@ def test_hooks_md_examples_load_and_run(tmp_path, photos):
     assert {"my_dataset_plugin.py", "my_trainer_plugin.py", "my_command_plugin.py"} <= set(files)
     for rel, text in files.items():
         (tmp_path / rel).write_text(text, encoding="utf-8")
-    env = {"PYTHONPATH": str(tmp_path), "DBDBENCH_STRICT_PLUGINS": "1",
-           "DBDBENCH_EXTRA_PLUGINS": "my_dataset_plugin,my_trainer_plugin,my_command_plugin"}
+    env = {
+        "PYTHONPATH": str(tmp_path),
+        "DBDBENCH_STRICT_PLUGINS": "1",
+        "DBDBENCH_EXTRA_PLUGINS": "my_dataset_plugin,my_trainer_plugin,my_command_plugin",
+    }
 
     assert cli("hello", "plugin author", env=env).stdout == "hello, plugin author\n"
 
     train = tmp_path / "train"
-    summary = json.loads(cli("train", "--method", "tiny-learned", "--dataset", "folder", "--dataset-option", f"images={images}",
-                             "--dataset-option", f"gt={gts}", "--dataset-option", "gt_polarity=focus", "--steps", "3", "--out", train, "--json", env=env).stdout)
+    summary = json.loads(
+        cli(
+            "train",
+            "--method",
+            "tiny-learned",
+            "--dataset",
+            "folder",
+            "--dataset-option",
+            f"images={images}",
+            "--dataset-option",
+            f"gt={gts}",
+            "--dataset-option",
+            "gt_polarity=focus",
+            "--steps",
+            "3",
+            "--out",
+            train,
+            "--json",
+            env=env,
+        ).stdout
+    )
     weights = Path(summary["weights"])
     assert weights == train / "weights.json" and json.loads(weights.read_text())["scale"] > 0
 
@@ -203,12 +273,33 @@ def test_hooks_md_examples_load_and_run(tmp_path, photos):
         Image.open(p).save(root / "test" / "photos" / f"{p.stem}.jpg", quality=95)
         Image.fromarray(255 - np.asarray(Image.open(gts / p.name))).save(root / "test" / "masks" / f"{p.stem}_mask.png")
     assert "mydata" in {d["name"] for d in json.loads(cli("list", "datasets", "--json", env=env).stdout)}
-    result = json.loads(cli("run", "--method", "tiny-learned", "--dataset", "mydata", "--root", root, "--option",
-                            f"weights={weights}", "--out", tmp_path / "runs", "--json", env=env).stdout)
+    result = json.loads(
+        cli(
+            "run",
+            "--method",
+            "tiny-learned",
+            "--dataset",
+            "mydata",
+            "--root",
+            root,
+            "--option",
+            f"weights={weights}",
+            "--out",
+            tmp_path / "runs",
+            "--json",
+            env=env,
+        ).stdout
+    )
     assert result["n_images"] == 4 and result["dataset"]["gt_polarity"] == "blur" and result["metrics"]["f_max"] > 0.8
     assert result["method"]["provenance"]["weights"] == str(weights)
-    missing = cli("run", "--method", "tiny-learned", "--dataset", "mydata", "--root", tmp_path / "nowhere", env=env, check=False)
-    assert missing.returncode == 2 and "mask folder of split 'test'" in missing.stderr and "MyData authors" in missing.stderr
+    missing = cli(
+        "run", "--method", "tiny-learned", "--dataset", "mydata", "--root", tmp_path / "nowhere", env=env, check=False
+    )
+    assert (
+        missing.returncode == 2
+        and "mask folder of split 'test'" in missing.stderr
+        and "MyData authors" in missing.stderr
+    )
 
 
 @pytest.mark.parametrize("page", [PLUGINS_MD, HOOKS_MD], ids=lambda p: p.name)
@@ -221,4 +312,6 @@ def test_commands_on_the_page_exist_with_their_options(page):
         if sub not in helps:
             helps[sub] = cli(sub, "--help").stdout
         for option in (w.split("=", 1)[0] for w in words if w.startswith("--")):
-            assert option in helps[sub], f"{page.name}: 'dbdbench {' '.join(words)}' uses {option}, which 'dbdbench {sub}' lacks"
+            assert option in helps[sub], (
+                f"{page.name}: 'dbdbench {' '.join(words)}' uses {option}, which 'dbdbench {sub}' lacks"
+            )

@@ -16,16 +16,20 @@ from dbdbench.protocols import PROTOCOLS, get_protocol
 def _scores(data, dataset, maps, suffix="", split=None, protocols=tuple(PROTOCOLS)):
     ds = open_dataset(dataset, root=data / dataset, split=split)
     listing = list_samples(ds)
-    return {p: score_maps(maps, ds, listing, get_protocol(p), map_suffix=suffix, workers=1)[0]["metrics"] for p in protocols}
+    return {
+        p: score_maps(maps, ds, listing, get_protocol(p), map_suffix=suffix, workers=1)[0]["metrics"] for p in protocols
+    }
 
 
 def test_standin_scores_exactly_like_the_shared_data(real_shared, derived, tmp_path_factory):
     """Every protocol gives the same numbers on the stand-in (same counts, other pixel order) as on the real
     data; without the real data, the stand-in gives the numbers recorded when the fixtures were made."""
     standin = derived.build_standin(tmp_path_factory.mktemp("standin") / "data")
-    cases = [("cuhk", "cuhk/results/hifst", "_HiFSTBlurMap", "te1", ("dbd", "sod", "ddffnet", "hifst")),
-             ("dut", "results/aenet/dut", "", None, tuple(PROTOCOLS)),
-             ("xu100", "results/aenet/xu100", "", None, tuple(PROTOCOLS))]
+    cases = [
+        ("cuhk", "cuhk/results/hifst", "_HiFSTBlurMap", "te1", ("dbd", "sod", "ddffnet", "hifst")),
+        ("dut", "results/aenet/dut", "", None, tuple(PROTOCOLS)),
+        ("xu100", "results/aenet/xu100", "", None, tuple(PROTOCOLS)),
+    ]
     for dataset, maps, suffix, split, protocols in cases:
         ours = _scores(standin, dataset, standin / maps, suffix, split, protocols)
         if real_shared is not None:  # equal up to the order of float sums over pixels

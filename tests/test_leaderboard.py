@@ -21,9 +21,20 @@ REPO = TESTS.parent
 
 def cli(*args, cwd=None, check=True, **env):
     """The real command line in a subprocess, with the test plugins (tests/plugin_fixtures.py, bench_fixtures.py)."""
-    full_env = {**os.environ, "PYTHONPATH": str(TESTS), "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures,bench_fixtures", **env}
-    proc = subprocess.run([sys.executable, "-m", "dbdbench.cli", *map(str, args)], capture_output=True, text=True,
-                          env=full_env, cwd=cwd, timeout=300)
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(TESTS),
+        "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures,bench_fixtures",
+        **env,
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "dbdbench.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=300,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
     return proc
@@ -60,15 +71,63 @@ def _saved_once(tmp_path_factory):
     images, gts = make_folder_dataset(root / "data")
     lb = root / "leaderboards" / "results"
     env = {"DBDBENCH_CACHE": str(root / "cache")}
-    base = ("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus", "--out", root / "runs",
-            "--save-to-leaderboard", "--leaderboard-dir", lb)
+    base = (
+        "run",
+        "--method",
+        "test-contrast",
+        "--images",
+        images,
+        "--gt",
+        gts,
+        "--gt-polarity",
+        "focus",
+        "--out",
+        root / "runs",
+        "--save-to-leaderboard",
+        "--leaderboard-dir",
+        lb,
+    )
     cli(*base, **env)
     cli(*base, "--option", "window=5", **env)
     cli(*base, "--protocol", "ddffnet", **env)
-    cli("score", "--maps", gts, "--images", images, "--gt", gts, "--gt-polarity", "focus", "--name", "Oracle", "--kind", "learned",
-        "--paper", "Nobody, 2024", "--training-data", "the GT itself", "--save-to-leaderboard", "--leaderboard-dir", lb, **env)
-    cli("bench", "--method", "test-contrast", "--size", "32", "--repeats", "3", "--warmup", "1",
-        "--save-to-leaderboard", "--leaderboard-dir", lb, **env)
+    cli(
+        "score",
+        "--maps",
+        gts,
+        "--images",
+        images,
+        "--gt",
+        gts,
+        "--gt-polarity",
+        "focus",
+        "--name",
+        "Oracle",
+        "--kind",
+        "learned",
+        "--paper",
+        "Nobody, 2024",
+        "--training-data",
+        "the GT itself",
+        "--save-to-leaderboard",
+        "--leaderboard-dir",
+        lb,
+        **env,
+    )
+    cli(
+        "bench",
+        "--method",
+        "test-contrast",
+        "--size",
+        "32",
+        "--repeats",
+        "3",
+        "--warmup",
+        "1",
+        "--save-to-leaderboard",
+        "--leaderboard-dir",
+        lb,
+        **env,
+    )
     return root / "leaderboards"
 
 
@@ -81,11 +140,14 @@ def saved(tmp_path, _saved_once):
 
 
 def test_saved_results_are_portable_and_named_by_row(saved):
-    tmp_path, lb = saved
+    _tmp_path, lb = saved
     names = sorted(p.relative_to(lb).as_posix() for p in lb.rglob("*.json"))
     assert names == [
-        "folder/Oracle.json", "folder/test-contrast.ddffnet.json", "folder/test-contrast.json",
-        "folder/test-contrast@window=5.json", "timing/cpu/test-contrast.32px.json",
+        "folder/Oracle.json",
+        "folder/test-contrast.ddffnet.json",
+        "folder/test-contrast.json",
+        "folder/test-contrast@window=5.json",
+        "timing/cpu/test-contrast.32px.json",
     ]
     result = json.loads((lb / "folder" / "test-contrast@window=5.json").read_text())
     assert result["method"]["row"] == "test-contrast@window=5" and result["method"]["options"]["window"] == 5
@@ -101,7 +163,7 @@ def test_saved_results_are_portable_and_named_by_row(saved):
 
 
 def test_markdown_tables(saved):
-    tmp_path, lb = saved
+    _tmp_path, lb = saved
     md = cli("leaderboard", lb).stdout
     assert md.count("\n## folder") == 2  # one table per protocol
     dbd = md.split("## folder · split `all` · 6 images · protocol `dbd`")[1].split("\n## ")[0]
@@ -109,7 +171,9 @@ def test_markdown_tables(saved):
     rows = [line for line in dbd.splitlines() if line.startswith("| `")]
     assert [r.split("|")[1].strip() for r in rows] == ["`Oracle†`", "`test-contrast`", "`test-contrast@window=5`"]
     oracle = rows[0].split("|")
-    assert oracle[2].strip() == "learned" and oracle[3].strip() == "Nobody, 2024" and oracle[4].strip() == "the GT itself"
+    assert (
+        oracle[2].strip() == "learned" and oracle[3].strip() == "Nobody, 2024" and oracle[4].strip() == "the GT itself"
+    )
     assert "**1.000**" in rows[0] and "**0.000**" in rows[0]  # best f_max (higher) and best mae (lower) in bold
     assert "f_max ↑" in dbd and "mae ↓" in dbd and "† scored from precomputed maps" in dbd
     assert "| none |" in rows[1]  # handcrafted: no training data
@@ -119,7 +183,7 @@ def test_markdown_tables(saved):
 
 
 def test_other_formats(saved):
-    tmp_path, lb = saved
+    _tmp_path, lb = saved
     text = cli("leaderboard", lb, "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {r["table"] for r in rows} == {"accuracy", "timing"}
@@ -203,7 +267,9 @@ def test_synth_table_shows_coc_bands():
 
 
 def test_bench_json_on_a_handcrafted_method():
-    record = json.loads(cli("bench", "--method", "test-contrast", "--size", "48", "--repeats", "4", "--warmup", "1", "--json").stdout)
+    record = json.loads(
+        cli("bench", "--method", "test-contrast", "--size", "48", "--repeats", "4", "--warmup", "1", "--json").stdout
+    )
     for key in ("median_ms", "p90_ms", "device", "threads", "end_to_end", "model", "environment", "command", "cpu"):
         assert key in record
     assert record["device"] == "cpu" and record["threads"] >= 1 and record["model"] is None
@@ -214,8 +280,20 @@ def test_bench_json_on_a_handcrafted_method():
 
 
 def test_bench_model_only_and_random_weights_flag(tmp_path):
-    proc = cli("bench", "--method", "test-untrained", "--size", "32", "--repeats", "3", "--device", "cpu",
-                  "--save-to-leaderboard", "--leaderboard-dir", tmp_path / "lb")
+    proc = cli(
+        "bench",
+        "--method",
+        "test-untrained",
+        "--size",
+        "32",
+        "--repeats",
+        "3",
+        "--device",
+        "cpu",
+        "--save-to-leaderboard",
+        "--leaderboard-dir",
+        tmp_path / "lb",
+    )
     assert "random weights" in proc.stderr and "RANDOM WEIGHTS" in proc.stdout and "model only" in proc.stdout
     record = json.loads((tmp_path / "lb" / "timing" / "cpu" / "test-untrained.32px.json").read_text())
     assert record["random_weights"] is True and record["model"]["repeats"] == 3

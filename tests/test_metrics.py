@@ -29,8 +29,9 @@ def ref_counts(pred_bool, gt_bool):
     return p, r
 
 
-def ref_image(map_u8_focus, gt_u8_focus, *, positive="focus", gt_thr=127, minmax=False, floor=False,
-              factor=2.0, fixed=0.5):
+def ref_image(
+    map_u8_focus, gt_u8_focus, *, positive="focus", gt_thr=127, minmax=False, floor=False, factor=2.0, fixed=0.5
+):
     """Reference for one image given 8-bit focus map and 8-bit focus-white GT of equal size."""
     gt = gt_u8_focus.astype(float) > gt_thr
     score = map_u8_focus.astype(float) / 255.0
@@ -98,11 +99,18 @@ def random_pairs(seed, n=6, shape=(37, 53)):
 EDGE_CASES = {
     "all_background_gt": [(np.arange(64, dtype=np.uint8).reshape(8, 8) * 4, np.zeros((8, 8), np.uint8))],
     "all_foreground_gt": [(np.arange(64, dtype=np.uint8).reshape(8, 8) * 4, np.full((8, 8), 255, np.uint8))],
-    "constant_map_mid": [(np.full((9, 7), 128, np.uint8), ((np.arange(63) % 3 == 0) * 255).astype(np.uint8).reshape(9, 7))],
+    "constant_map_mid": [
+        (np.full((9, 7), 128, np.uint8), ((np.arange(63) % 3 == 0) * 255).astype(np.uint8).reshape(9, 7))
+    ],
     "constant_map_zero": [(np.zeros((9, 7), np.uint8), ((np.arange(63) % 2) * 255).astype(np.uint8).reshape(9, 7))],
     "constant_map_full": [(np.full((9, 7), 255, np.uint8), ((np.arange(63) % 2) * 255).astype(np.uint8).reshape(9, 7))],
     "perfect_map": [(((np.arange(63) % 2) * 255).astype(np.uint8).reshape(9, 7),) * 2],
-    "inverted_map": [(((np.arange(63) % 2 == 0) * 255).astype(np.uint8).reshape(9, 7), ((np.arange(63) % 2) * 255).astype(np.uint8).reshape(9, 7))],
+    "inverted_map": [
+        (
+            ((np.arange(63) % 2 == 0) * 255).astype(np.uint8).reshape(9, 7),
+            ((np.arange(63) % 2) * 255).astype(np.uint8).reshape(9, 7),
+        )
+    ],
     "single_pixel": [(np.array([[200]], np.uint8), np.array([[255]], np.uint8))],
 }
 
@@ -127,8 +135,10 @@ PROTOCOL_KW = {
     "sod": (("sod", {}), dict(gt_thr=128, minmax=True, floor=True)),
     "sg-at-gt-size": (("sg", {"resize": "bilinear"}), dict(gt_thr=25.5, factor=1.5)),
     "ddffnet": (("ddffnet", {}), dict(positive="blur")),
-    "blur-minmax-curve": (("dbd", {"positive": "blur", "minmax": True, "aggregation": "curve"}),
-                          dict(positive="blur", minmax=True, aggregation="curve")),
+    "blur-minmax-curve": (
+        ("dbd", {"positive": "blur", "minmax": True, "aggregation": "curve"}),
+        dict(positive="blur", minmax=True, aggregation="curve"),
+    ),
 }
 
 

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runs_fixture import cli, make_runs  # noqa: E402
+from runs_fixture import cli, make_runs
 
-from dbdbench.plots import PALETTE, collect_groups, method_colours, pick_images  # noqa: E402
+from dbdbench.plots import PALETTE, collect_groups, method_colours, pick_images
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,13 @@ def test_plot_writes_png_and_svg_curves_and_a_grid(runs, tmp_path):
     out = tmp_path / "fig"
     proc = cli("plot", runs, "--out", out)
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["folder-all-dbd_f.png", "folder-all-dbd_f.svg", "folder-all-dbd_pr.png", "folder-all-dbd_pr.svg",
-                     "folder-all-dbd_qualitative.png"], names
+    assert names == [
+        "folder-all-dbd_f.png",
+        "folder-all-dbd_f.svg",
+        "folder-all-dbd_pr.png",
+        "folder-all-dbd_pr.svg",
+        "folder-all-dbd_qualitative.png",
+    ], names
     assert proc.stdout.count("\n") == 5
     for png in out.glob("*.png"):
         arr = np.asarray(Image.open(png).convert("L"))
@@ -53,7 +58,9 @@ def test_plot_writes_png_and_svg_curves_and_a_grid(runs, tmp_path):
 
 def test_methods_filter_images_and_rank_by(runs, tmp_path):
     out = tmp_path / "fig"
-    cli("plot", runs, "--out", out, "--methods", "test-contrast@window=3", "--images", "img 1,img 4", "--rank-by", "mae")
+    cli(
+        "plot", runs, "--out", out, "--methods", "test-contrast@window=3", "--images", "img 1,img 4", "--rank-by", "mae"
+    )
     text = (out / "folder-all-dbd_pr.svg").read_text()
     assert "test-contrast@window=3" in text and "test-contrast (F" not in text
     proc = cli("plot", runs, "--out", out, "--dataset", "nope", check=False)
@@ -64,8 +71,10 @@ def test_methods_filter_images_and_rank_by(runs, tmp_path):
 
 def test_picks_best_median_worst_per_method(runs):
     (group,), problems = collect_groups(runs)
-    assert not problems and [e.row for e in group.entries] == sorted((e.row for e in group.entries),
-                                                                     key=lambda r: -next(x.result["metrics"]["f_max"] for x in group.entries if x.row == r))
+    assert not problems and [e.row for e in group.entries] == sorted(
+        (e.row for e in group.entries),
+        key=lambda r: -next(x.result["metrics"]["f_max"] for x in group.entries if x.row == r),
+    )
     picks = pick_images(group, "f_max")
     for entry in group.entries:
         rows = sorted(entry.per_image(), key=lambda r: r["f_max"])

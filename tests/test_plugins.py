@@ -44,7 +44,7 @@ def test_extra_plugin_registers_a_method(extra):
 
 def test_duplicate_method_id_names_both_plugins(extra):
     reg = extra("plugin_fixtures", "plugin_fixtures_duplicate")
-    with pytest.raises(PluginError, match="plugin_fixtures.*and.*plugin_fixtures_duplicate"):
+    with pytest.raises(PluginError, match=r"plugin_fixtures.*and.*plugin_fixtures_duplicate"):
         reg.method("test-contrast")
     record = next(p for p in reg.plugins if p.name == "plugin_fixtures_duplicate")
     assert "registered by both" in record.error
@@ -92,7 +92,9 @@ def test_every_hook_is_documented():
 
 def _cli(args, **env):
     full_env = {**os.environ, "PYTHONPATH": str(TESTS), **env}
-    return subprocess.run([sys.executable, "-m", "dbdbench.cli", *args], capture_output=True, text=True, env=full_env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "dbdbench.cli", *args], capture_output=True, text=True, env=full_env, timeout=120
+    )
 
 
 def test_cli_survives_a_broken_plugin():

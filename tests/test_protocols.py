@@ -53,7 +53,9 @@ def write(path: Path, arr: np.ndarray) -> Path:
 def score_files(tmp_path, pairs, protocol, *, gt_polarity="focus", skip_bad=False):
     items = []
     for i, (m, g) in enumerate(pairs):
-        items.append(ScoreItem(f"im{i}", write(tmp_path / "maps" / f"im{i}.png", m), write(tmp_path / "gt" / f"im{i}.png", g)))
+        items.append(
+            ScoreItem(f"im{i}", write(tmp_path / "maps" / f"im{i}.png", m), write(tmp_path / "gt" / f"im{i}.png", g))
+        )
     evaluator, skipped = score_items(items, protocol, gt_polarity=gt_polarity, skip_bad=skip_bad, workers=1)
     return evaluator.results(), skipped, items
 
@@ -102,7 +104,10 @@ def test_sg_equals_port_of_eval_py_on_maps_not_320(tmp_path):
     assert result["metrics"]["f_adaptive"] == pytest.approx(np.mean([p[1] for p in ports]), abs=1e-6)
     # and the old rule (resize to the GT as floats) is measurably different on these maps
     old, _, _ = score_files(tmp_path / "old", pairs, get_protocol("sg", resize="bilinear"))
-    assert abs(old["metrics"]["mae"] - result["metrics"]["mae"]) > 0 or abs(old["metrics"]["f_adaptive"] - result["metrics"]["f_adaptive"]) > 0
+    assert (
+        abs(old["metrics"]["mae"] - result["metrics"]["mae"]) > 0
+        or abs(old["metrics"]["f_adaptive"] - result["metrics"]["f_adaptive"]) > 0
+    )
 
 
 def test_sg_refuses_gt_that_is_not_320(tmp_path):
@@ -286,7 +291,10 @@ def f_score1_port(pred, gt_focus):
 
 def test_ddffnet_equals_port_of_test1_py(tmp_path):
     rng = np.random.default_rng(5)
-    pairs = [(smooth_map(rng, (60, 80), lo, hi), blob_gt(rng, (60, 80), soft=True)) for lo, hi in [(0, 255), (60, 190), (130, 250)]]
+    pairs = [
+        (smooth_map(rng, (60, 80), lo, hi), blob_gt(rng, (60, 80), soft=True))
+        for lo, hi in [(0, 255), (60, 190), (130, 250)]
+    ]
     result, _, _ = score_files(tmp_path, pairs, get_protocol("ddffnet"))
     mae, f = ddffnet_port(pairs)
     assert result["metrics"]["mae"] == pytest.approx(mae, abs=1e-12)
@@ -325,7 +333,9 @@ def test_source_metrics_and_extras_are_recorded():
         assert set(d["source_metrics"]) | set(d["extra_metrics"]) == set(METRIC_KEYS)
         assert not set(d["source_metrics"]) & set(d["extra_metrics"])
     assert PROTOCOLS["sg"].extra_metrics() == ["f_max", "f_mean", "f_fixed", "f_score1"]
-    assert "f_adaptive" in PROTOCOLS["ddffnet"].extra_metrics() and "f_score1" not in PROTOCOLS["ddffnet"].extra_metrics()
+    assert (
+        "f_adaptive" in PROTOCOLS["ddffnet"].extra_metrics() and "f_score1" not in PROTOCOLS["ddffnet"].extra_metrics()
+    )
     assert PROTOCOLS["hifst"].source_metrics == () and "all" in PROTOCOLS["hifst"].expects
     custom = get_protocol("sg", resize="bilinear")
     assert custom.name == "sg+custom" and custom.source == PROTOCOLS["sg"].source

@@ -66,8 +66,10 @@ def _report():
     yield
     target = os.environ.get("DBDBENCH_RELIABILITY_REPORT")
     if target:
-        rows = [{k: re.sub(r"\S*/pytest-\d+/[^/\s]+", "$TMP", v) if isinstance(v, str) else v for k, v in asdict(c).items()}
-                for c in CASES]
+        rows = [
+            {k: re.sub(r"\S*/pytest-\d+/[^/\s]+", "$TMP", v) if isinstance(v, str) else v for k, v in asdict(c).items()}
+            for c in CASES
+        ]
         summary = {
             "tried": len(rows),
             "survived": sum(r["survived"] for r in rows),
@@ -98,10 +100,20 @@ def _env(extra_plugins: str = "reliability_plugins", **extra: str) -> dict[str, 
     return env
 
 
-def cli(*args, cwd: Path | None = None, timeout: float = 120, plugins: str = "reliability_plugins", **env) -> subprocess.CompletedProcess:
+def cli(
+    *args, cwd: Path | None = None, timeout: float = 120, plugins: str = "reliability_plugins", **env
+) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "dbdbench", *map(str, args)]
-    return subprocess.run(cmd, cwd=cwd, env=_env(plugins, **env), capture_output=True, text=True,
-                          encoding="utf-8", errors="replace", timeout=timeout)
+    return subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=_env(plugins, **env),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+    )
 
 
 def cli_many(calls: list[tuple]) -> list[subprocess.CompletedProcess]:
@@ -129,7 +141,11 @@ def succeeded(proc: subprocess.CompletedProcess) -> dict:
     assert proc.returncode == 0, f"exit {proc.returncode}; stderr:\n{proc.stderr}"
     assert "Traceback" not in proc.stderr, proc.stderr
     for line in proc.stderr.splitlines():  # warnings and notes are single lines too
-        assert line.startswith(("warning:", "maps and results", "skipped ", "wrote ")) or " GT images had no map" in line or not line.strip(), proc.stderr
+        assert (
+            line.startswith(("warning:", "maps and results", "skipped ", "wrote "))
+            or " GT images had no map" in line
+            or not line.strip()
+        ), proc.stderr
     return json.loads(proc.stdout) if proc.stdout.lstrip().startswith("{") else {}
 
 
@@ -192,12 +208,31 @@ def reference(tmp_path_factory):
     """An uninterrupted fake-sharp run on 8 images, and its maps, to compare resumed and concurrent runs against."""
     root = tmp_path_factory.mktemp("reference")
     img, gt = make_dataset(root, n=8)
-    proc = cli("run", "--method", "fake-slow", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", root / "runs", "--json",
-               DBDBENCH_FAKE_SLEEP="0")
+    proc = cli(
+        "run",
+        "--method",
+        "fake-slow",
+        "--images",
+        img,
+        "--gt",
+        gt,
+        "--gt-polarity",
+        "focus",
+        "--out",
+        root / "runs",
+        "--json",
+        DBDBENCH_FAKE_SLEEP="0",
+    )
     result = succeeded(proc)
     run_dir = folder_run(root / "runs" / "fake-slow")
-    return {"root": root, "img": img, "gt": gt, "result": result, "per_image": read_per_image(run_dir / "per_image.csv"),
-            "maps": valid_pngs(run_dir / "maps")}
+    return {
+        "root": root,
+        "img": img,
+        "gt": gt,
+        "result": result,
+        "per_image": read_per_image(run_dir / "per_image.csv"),
+        "maps": valid_pngs(run_dir / "maps"),
+    }
 
 
 def read_per_image(path: Path) -> dict[str, dict]:
@@ -223,15 +258,27 @@ BAD_FILES = {
     "zero-byte file": ("x.png", lambda p, png, jpg: p.write_bytes(b""), "empty"),
     "truncated PNG": ("x.png", lambda p, png, jpg: p.write_bytes(png[: len(png) // 2]), "truncated"),
     "truncated JPEG": ("x.jpg", lambda p, png, jpg: p.write_bytes(jpg[: len(jpg) // 2]), "truncated"),
-    "text file named .png": ("x.png", lambda p, png, jpg: p.write_text("hello, I am not an image\n"), "not a readable image"),
+    "text file named .png": (
+        "x.png",
+        lambda p, png, jpg: p.write_text("hello, I am not an image\n"),
+        "not a readable image",
+    ),
     "directory named like an image": ("x.png", lambda p, png, jpg: p.mkdir(), "directory"),
     "PNG signature only": ("x.png", lambda p, png, jpg: p.write_bytes(png[:8]), "x.png"),
     "random bytes": ("x.png", lambda p, png, jpg: p.write_bytes(np.random.default_rng(1).bytes(4096)), "x.png"),
-    "JPEG bytes named .png": ("x.png", lambda p, png, jpg: p.write_bytes(jpg), None),  # valid: content decides, not the name
+    "JPEG bytes named .png": (
+        "x.png",
+        lambda p, png, jpg: p.write_bytes(jpg),
+        None,
+    ),  # valid: content decides, not the name
     "decompression bomb header": ("x.png", lambda p, png, jpg: p.write_bytes(_bomb_png()), "too large"),
     "broken symlink": ("x.png", lambda p, png, jpg: p.symlink_to(p.parent / "does-not-exist.png"), "no such file"),
     "symlink loop": ("x.png", lambda p, png, jpg: p.symlink_to(p), "x.png"),
-    "unreadable permissions": ("xNOPERM.png", lambda p, png, jpg: (p.write_bytes(png), p.chmod(0)), "permission denied"),
+    "unreadable permissions": (
+        "xNOPERM.png",
+        lambda p, png, jpg: (p.write_bytes(png), p.chmod(0)),
+        "permission denied",
+    ),
 }
 
 
@@ -244,7 +291,9 @@ def _bomb_png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    )
 
 
 def _good_bytes(tmp: Path) -> tuple[bytes, bytes]:
@@ -259,17 +308,24 @@ def _bad_env(kind: str) -> dict:
     return {"plugins": "reliability_plugins,reliability_eacces"} if kind == "unreadable permissions" and IS_ROOT else {}
 
 
-
 ROLES = {
     # role: the kinds tried in that role (GT files go through the same reader as maps, so a subset suffices)
     "image (run)": list(BAD_FILES),
     "map (score)": list(BAD_FILES),
-    "GT (score)": ["zero-byte file", "truncated PNG", "text file named .png", "directory named like an image",
-                   "decompression bomb header", "unreadable permissions"],
+    "GT (score)": [
+        "zero-byte file",
+        "truncated PNG",
+        "text file named .png",
+        "directory named like an image",
+        "decompression bomb header",
+        "unreadable permissions",
+    ],
 }
 
 
-def _plant(folder_img: Path, folder_gt: Path, maps: Path | None, role: str, kind: str, stem: str, png: bytes, jpg: bytes) -> Path:
+def _plant(
+    folder_img: Path, folder_gt: Path, maps: Path | None, role: str, kind: str, stem: str, png: bytes, jpg: bytes
+) -> Path:
     """Put one bad file of ``kind`` into the ``role`` position (named ``stem`` + the kind's extension); pair it."""
     name = stem + Path(BAD_FILES[kind][0]).suffix
     if role == "image (run)":
@@ -322,15 +378,24 @@ def test_unreadable_inputs(tmp_path, role):
         procs = list(pool.map(lambda a: cli(*a, plugins=plugins), calls))
     word = role.split()[0]
     failures = []
-    for i, ((kind, root, target), proc) in enumerate(zip(setups, procs)):
+    for (kind, root, target), proc in zip(setups, procs):
         name, _, words = BAD_FILES[kind]
         valid = words is None
-        command = (f"dbdbench run --method fake-sharp --images DIR --gt DIR  (bad photo {target.name})" if role == "image (run)"
-                   else f"dbdbench score --maps DIR --gt DIR --gt-polarity focus  (bad {word} {target.name})")
+        command = (
+            f"dbdbench run --method fake-sharp --images DIR --gt DIR  (bad photo {target.name})"
+            if role == "image (run)"
+            else f"dbdbench score --maps DIR --gt DIR --gt-polarity focus  (bad {word} {target.name})"
+        )
         if kind == "unreadable permissions" and IS_ROOT:
             command += "  [EACCES simulated: tests run as root]"
-        c = case("unreadable input", f"{kind}: {role}", command,
-                 "exit 0, scored normally" if valid else f"exit 2, one error line naming {target.name} ({words or 'the file'})")
+        c = case(
+            "unreadable input",
+            f"{kind}: {role}",
+            command,
+            "exit 0, scored normally"
+            if valid
+            else f"exit 2, one error line naming {target.name} ({words or 'the file'})",
+        )
         try:
             if valid:
                 r = succeeded(proc)
@@ -350,12 +415,18 @@ def test_unreadable_inputs(tmp_path, role):
             if target.is_file() and not target.is_symlink():
                 target.chmod(0o644)
     bad = [k for k in kinds if BAD_FILES[k][2] is not None]
-    c = case("unreadable input", f"all {len(bad)} bad {word} files at once, --skip-bad", f"{'dbdbench run' if word == 'image' else 'dbdbench score'} ... --skip-bad",
-             f"exit 0; the {len(bad)} bad files listed in 'skipped' with their problem; the 3 good ones (+ valid odd ones) scored")
+    c = case(
+        "unreadable input",
+        f"all {len(bad)} bad {word} files at once, --skip-bad",
+        f"{'dbdbench run' if word == 'image' else 'dbdbench score'} ... --skip-bad",
+        f"exit 0; the {len(bad)} bad files listed in 'skipped' with their problem; the 3 good ones (+ valid odd ones) scored",
+    )
     try:
         result = succeeded(procs[-1])
         skipped = sorted(s["stem"] for s in result["skipped"])
-        assert skipped == sorted(_stem(k, i) for i, k in enumerate(kinds) if BAD_FILES[k][2] is not None), result["skipped"]
+        assert skipped == sorted(_stem(k, i) for i, k in enumerate(kinds) if BAD_FILES[k][2] is not None), result[
+            "skipped"
+        ]
         assert result["n_images"] == 3 + (len(kinds) - len(bad))
         c.ok(f"exit 0; skipped {len(skipped)} (each with its reason); {result['n_images']} scored")
     except AssertionError as exc:
@@ -380,7 +451,7 @@ ODD = {
     "grayscale (L)": lambda p, rng: Image.fromarray(photo(rng)[..., 0]).save(p),
     "RGBA": lambda p, rng: Image.fromarray(np.dstack([photo(rng), np.full((H, W), 77, np.uint8)])).save(p),
     "palette (P)": lambda p, rng: Image.fromarray(photo(rng)).convert("P", palette=Image.Palette.ADAPTIVE).save(p),
-    "16-bit PNG (I;16)": lambda p, rng: Image.fromarray((photo(rng)[..., 0].astype(np.uint16) * 257)).save(p),
+    "16-bit PNG (I;16)": lambda p, rng: Image.fromarray(photo(rng)[..., 0].astype(np.uint16) * 257).save(p),
     "1-bit (mode 1)": lambda p, rng: Image.fromarray(photo(rng)[..., 0] > 100).save(p),
     "gray+alpha (LA)": lambda p, rng: Image.fromarray(photo(rng)).convert("LA").save(p),
     "CMYK JPEG": lambda p, rng: Image.fromarray(photo(rng)).convert("CMYK").save(p.with_suffix(".jpg")),
@@ -429,14 +500,47 @@ def test_odd_valid_inputs(tmp_path):
         shutil.copy(odd, as_gt / odd.name)
         Image.fromarray(mask(*shapes[kind])).save(as_gt_maps / f"{stem}.png")
     out = base / "runs"
-    run, score_maps, score_gt = cli_many([
-        ("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out, "--json"),
-        ("score", "--maps", as_maps, "--gt", gt, "--gt-polarity", "focus", "--allow-missing", "--out", base / "s1", "--json"),
-        ("score", "--maps", as_gt_maps, "--gt", as_gt, "--gt-polarity", "focus", "--out", base / "s2", "--json"),
-    ])
-    cases = {kind: case("odd valid input", kind, f"dbdbench run --method fake-sharp ... ; dbdbench score (as map; as GT)  ({kind})",
-                        f"exit 0; map {shapes[kind][0]}x{shapes[kind][1]} (the displayed size); scored as map and as GT")
-             for kind in ODD}
+    run, score_maps, score_gt = cli_many(
+        [
+            (
+                "run",
+                "--method",
+                "fake-sharp",
+                "--images",
+                img,
+                "--gt",
+                gt,
+                "--gt-polarity",
+                "focus",
+                "--out",
+                out,
+                "--json",
+            ),
+            (
+                "score",
+                "--maps",
+                as_maps,
+                "--gt",
+                gt,
+                "--gt-polarity",
+                "focus",
+                "--allow-missing",
+                "--out",
+                base / "s1",
+                "--json",
+            ),
+            ("score", "--maps", as_gt_maps, "--gt", as_gt, "--gt-polarity", "focus", "--out", base / "s2", "--json"),
+        ]
+    )
+    cases = {
+        kind: case(
+            "odd valid input",
+            kind,
+            f"dbdbench run --method fake-sharp ... ; dbdbench score (as map; as GT)  ({kind})",
+            f"exit 0; map {shapes[kind][0]}x{shapes[kind][1]} (the displayed size); scored as map and as GT",
+        )
+        for kind in ODD
+    }
     result = succeeded(run)
     assert result["n_images"] == 2 + len(ODD) and not result["skipped"], result["skipped"]
     maps = valid_pngs(maps_of(out, "fake-sharp"))
@@ -448,7 +552,9 @@ def test_odd_valid_inputs(tmp_path):
             assert maps[stem].shape == shapes[kind], (maps[stem].shape, shapes[kind])
             for r in rows:
                 assert np.isfinite(float(r[stem]["mae"])), r[stem]
-            cases[kind].ok(f"exit 0; map {maps[stem].shape[0]}x{maps[stem].shape[1]}; scored as map (mae {float(rows[0][stem]['mae']):.3f}) and as GT")
+            cases[kind].ok(
+                f"exit 0; map {maps[stem].shape[0]}x{maps[stem].shape[1]}; scored as map (mae {float(rows[0][stem]['mae']):.3f}) and as GT"
+            )
         except (AssertionError, KeyError) as exc:
             cases[kind].observed = short(repr(exc), 300)
             failures.append(f"{kind}: {exc!r}")
@@ -457,8 +563,12 @@ def test_odd_valid_inputs(tmp_path):
 
 def test_very_large_image(tmp_path):
     """A 6000 x 4000 photo (generated here, never committed) runs and scores."""
-    c = case("odd valid input", "very large image (6000x4000 JPEG photo, PNG GT)",
-             "dbdbench run --method fake-fast --images DIR --gt DIR", "exit 0; 6000x4000 map, scored")
+    c = case(
+        "odd valid input",
+        "very large image (6000x4000 JPEG photo, PNG GT)",
+        "dbdbench run --method fake-fast --images DIR --gt DIR",
+        "exit 0; 6000x4000 map, scored",
+    )
     img, gt = tmp_path / "images", tmp_path / "gt"
     img.mkdir()
     gt.mkdir()
@@ -469,7 +579,22 @@ def test_very_large_image(tmp_path):
     g = np.zeros((4000, 6000), np.uint8)
     g[:, :3000] = 255
     Image.fromarray(g).save(gt / "big.png")
-    result = succeeded(cli("run", "--method", "fake-fast", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "runs", "--json"))
+    result = succeeded(
+        cli(
+            "run",
+            "--method",
+            "fake-fast",
+            "--images",
+            img,
+            "--gt",
+            gt,
+            "--gt-polarity",
+            "focus",
+            "--out",
+            tmp_path / "runs",
+            "--json",
+        )
+    )
     with Image.open(maps_of(tmp_path / "runs", "fake-fast") / "big.png") as m:
         assert m.size == (6000, 4000)
     assert result["metrics"]["f_max"] > 0.8
@@ -482,11 +607,35 @@ def test_very_large_image(tmp_path):
 def test_gt_without_image(tmp_path):
     img, gt = make_dataset(tmp_path, n=3)
     Image.fromarray(mask()).save(gt / "lonely.png")
-    c = case("mismatch", "GT without image (run)", "dbdbench run --method fake-sharp --images DIR --gt DIR",
-             "exit 2 naming the GT file; --skip-bad: exit 0, listed in 'skipped'")
+    c = case(
+        "mismatch",
+        "GT without image (run)",
+        "dbdbench run --method fake-sharp --images DIR --gt DIR",
+        "exit 2 naming the GT file; --skip-bad: exit 0, listed in 'skipped'",
+    )
     out = tmp_path / "runs"
-    line = error_line(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out), "lonely.png", "no matching image")
-    result = succeeded(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out, "--skip-bad", "--json"))
+    line = error_line(
+        cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out),
+        "lonely.png",
+        "no matching image",
+    )
+    result = succeeded(
+        cli(
+            "run",
+            "--method",
+            "fake-sharp",
+            "--images",
+            img,
+            "--gt",
+            gt,
+            "--gt-polarity",
+            "focus",
+            "--out",
+            out,
+            "--skip-bad",
+            "--json",
+        )
+    )
     assert [s["stem"] for s in result["skipped"]] == ["lonely"] and result["n_images"] == 3
     c.ok(f"exit 2: {short(line)} | --skip-bad: skipped [lonely]")
 
@@ -494,11 +643,35 @@ def test_gt_without_image(tmp_path):
 def test_image_without_gt(tmp_path):
     img, gt = make_dataset(tmp_path, n=3)
     Image.fromarray(photo(np.random.default_rng(5))).save(img / "orphan.png")
-    c = case("mismatch", "image without GT (run)", "dbdbench run --method fake-sharp --images DIR --gt DIR",
-             "exit 2 naming the image; --skip-bad: exit 0, listed in 'skipped'")
+    c = case(
+        "mismatch",
+        "image without GT (run)",
+        "dbdbench run --method fake-sharp --images DIR --gt DIR",
+        "exit 2 naming the image; --skip-bad: exit 0, listed in 'skipped'",
+    )
     out = tmp_path / "runs"
-    line = error_line(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out), "orphan.png", "no ground truth")
-    result = succeeded(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out, "--skip-bad", "--json"))
+    line = error_line(
+        cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", out),
+        "orphan.png",
+        "no ground truth",
+    )
+    result = succeeded(
+        cli(
+            "run",
+            "--method",
+            "fake-sharp",
+            "--images",
+            img,
+            "--gt",
+            gt,
+            "--gt-polarity",
+            "focus",
+            "--out",
+            out,
+            "--skip-bad",
+            "--json",
+        )
+    )
     assert [s["stem"] for s in result["skipped"]] == ["orphan"] and result["n_images"] == 3
     c.ok(f"exit 2: {short(line)} | --skip-bad: skipped [orphan]")
 
@@ -508,15 +681,23 @@ def test_map_without_gt_and_gt_without_map(tmp_path):
     maps = tmp_path / "maps"
     shutil.copytree(gt, maps)
     Image.fromarray(mask()).save(maps / "stray.png")  # a map with no GT
-    c1 = case("mismatch", "map without GT (score)", "dbdbench score --maps DIR --gt DIR",
-              "exit 0; the GT defines the images scored; the stray map is reported, not scored")
+    c1 = case(
+        "mismatch",
+        "map without GT (score)",
+        "dbdbench score --maps DIR --gt DIR",
+        "exit 0; the GT defines the images scored; the stray map is reported, not scored",
+    )
     r = succeeded(cli("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--json"))
     assert r["n_images"] == 4
     assert r.get("extra_maps", {}).get("count") == 1, "a map with no GT should be reported in the result"
     c1.ok("exit 0; 4 images scored; extra_maps.count = 1 in result.json")
     (maps / "im02.png").unlink()
-    c2 = case("mismatch", "GT without map (score)", "dbdbench score --maps DIR --gt DIR",
-              "exit 2 naming the first missing map; --allow-missing: exit 0 with missing_maps count")
+    c2 = case(
+        "mismatch",
+        "GT without map (score)",
+        "dbdbench score --maps DIR --gt DIR",
+        "exit 2 naming the first missing map; --allow-missing: exit 0 with missing_maps count",
+    )
     line = error_line(cli("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus"), "im02.png", "no map")
     r = succeeded(cli("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--allow-missing", "--json"))
     assert r["n_images"] == 3 and r["missing_maps"]["count"] == 1 and r["missing_maps"]["stems"] == ["im02"]
@@ -528,12 +709,20 @@ def test_map_size_differs_from_gt(tmp_path):
     maps = tmp_path / "maps"
     shutil.copytree(gt, maps)
     Image.fromarray(mask(H * 2, W * 2)).save(maps / "im01.png")
-    c = case("mismatch", "map of a different size than its GT (score)", "dbdbench score ... [--resize none]",
-             "exit 0 (map resized to GT, bilinear); with --resize none: exit 2 naming the map and both sizes")
+    c = case(
+        "mismatch",
+        "map of a different size than its GT (score)",
+        "dbdbench score ... [--resize none]",
+        "exit 0 (map resized to GT, bilinear); with --resize none: exit 2 naming the map and both sizes",
+    )
     r = succeeded(cli("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--json"))
     assert r["n_images"] == 2 and r["metrics"]["f_max"] > 0.99
-    line = error_line(cli("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--resize", "none"),
-                      "im01.png", f"{W * 2}x{H * 2}", f"{W}x{H}")
+    line = error_line(
+        cli("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--resize", "none"),
+        "im01.png",
+        f"{W * 2}x{H * 2}",
+        f"{W}x{H}",
+    )
     c.ok(f"exit 0, f_max {r['metrics']['f_max']:.3f} | --resize none: exit 2: {short(line)}")
 
 
@@ -562,19 +751,42 @@ def test_degenerate_gt_and_maps(tmp_path):
             Image.fromarray(GT_KINDS[kind]()).save(gt / f"im{i:02d}.png")
         else:
             Image.fromarray(MAP_KINDS[kind]()).save(maps / f"im{i:02d}.png")
-    procs = cli_many([
-        ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "a", "--json"),
-        ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "blur", "--minmax", "--positive", "blur", "--out", tmp_path / "b", "--json"),
-    ])
+    procs = cli_many(
+        [
+            ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "a", "--json"),
+            (
+                "score",
+                "--maps",
+                maps,
+                "--gt",
+                gt,
+                "--gt-polarity",
+                "blur",
+                "--minmax",
+                "--positive",
+                "blur",
+                "--out",
+                tmp_path / "b",
+                "--json",
+            ),
+        ]
+    )
     for p in procs:
         r = succeeded(p)
         for key, value in r["metrics"].items():
             assert value is not None and np.isfinite(value) and 0 <= value <= 1, (key, value)
     # b overrides the protocol (dbd+custom), so its files carry the variant name: per_image.dbd_custom.csv
-    rows = [read_per_image(tmp_path / "a" / "per_image.csv"), read_per_image(tmp_path / "b" / "per_image.dbd_custom.csv")]
+    rows = [
+        read_per_image(tmp_path / "a" / "per_image.csv"),
+        read_per_image(tmp_path / "b" / "per_image.dbd_custom.csv"),
+    ]
     for kind in kinds:
-        c = case("mismatch", kind + " (score)", "dbdbench score --maps DIR --gt DIR [--gt-polarity blur --minmax --positive blur]",
-                 "exit 0; every per-image value finite and in [0, 1]")
+        c = case(
+            "mismatch",
+            kind + " (score)",
+            "dbdbench score --maps DIR --gt DIR [--gt-polarity blur --minmax --positive blur]",
+            "exit 0; every per-image value finite and in [0, 1]",
+        )
         for r in rows:
             values = {k: float(v) for k, v in r[stem_of[kind]].items() if k != "stem" and v not in ("", None)}
             assert all(np.isfinite(v) and -1e-9 <= v <= 1 + 1e-9 for v in values.values()), (kind, values)
@@ -584,9 +796,28 @@ def test_degenerate_gt_and_maps(tmp_path):
 def test_gt_size_differs_from_image(tmp_path):
     img, gt = make_dataset(tmp_path, n=2)
     Image.fromarray(mask(H // 2, W // 2)).save(gt / "im01.png")
-    c = case("mismatch", "GT smaller than its photo (run)", "dbdbench run --method fake-sharp ...",
-             "exit 0; map kept at photo size, resized to GT for scoring")
-    r = succeeded(cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "runs", "--json"))
+    c = case(
+        "mismatch",
+        "GT smaller than its photo (run)",
+        "dbdbench run --method fake-sharp ...",
+        "exit 0; map kept at photo size, resized to GT for scoring",
+    )
+    r = succeeded(
+        cli(
+            "run",
+            "--method",
+            "fake-sharp",
+            "--images",
+            img,
+            "--gt",
+            gt,
+            "--gt-polarity",
+            "focus",
+            "--out",
+            tmp_path / "runs",
+            "--json",
+        )
+    )
     assert r["n_images"] == 2
     c.ok(f"exit 0; f_max {r['metrics']['f_max']:.3f}")
 
@@ -613,16 +844,39 @@ def test_method_failures(tmp_path):
     for method, workers in METHOD_CASES:
         root = tmp_path / f"{method}-{workers}"
         img, gt = make_dataset(root, n=5, marked=(2,))
-        setups.append((method, workers, root / "runs", ("run", "--method", method, "--images", img, "--gt", gt, "--gt-polarity", "focus",
-                                                          "--out", root / "runs", "--workers", workers)))
+        setups.append(
+            (
+                method,
+                workers,
+                root / "runs",
+                (
+                    "run",
+                    "--method",
+                    method,
+                    "--images",
+                    img,
+                    "--gt",
+                    gt,
+                    "--gt-polarity",
+                    "focus",
+                    "--out",
+                    root / "runs",
+                    "--workers",
+                    workers,
+                ),
+            )
+        )
     plain = cli_many([args for *_, args in setups])
     kept_by = [set(valid_pngs(maps_of(out, method))) for method, _, out, _ in setups]
     skip = cli_many([(*args, "--skip-bad", "--json") for *_, args in setups])
     failures = []
     for (method, workers, out, _), p, s, kept in zip(setups, plain, skip, kept_by):
-        c = case("method failure", f"{method} on one image (--workers {workers})",
-                 f"dbdbench run --method {method} --workers {workers} ... [--skip-bad]",
-                 "exit 2, one line naming method and image, maps before it kept; --skip-bad: exit 0, image in 'skipped'")
+        c = case(
+            "method failure",
+            f"{method} on one image (--workers {workers})",
+            f"dbdbench run --method {method} --workers {workers} ... [--skip-bad]",
+            "exit 2, one line naming method and image, maps before it kept; --skip-bad: exit 0, image in 'skipped'",
+        )
         try:
             line = error_line(p, f"'{method}'", "'im02'", FAILING[method])
             assert {"im00", "im01"} <= kept and "im02" not in kept, kept
@@ -631,7 +885,10 @@ def test_method_failures(tmp_path):
             assert result["run"]["maps_reused"] >= 2
             lost = len(kept - set(valid_pngs(maps_of(out, method))))
             assert lost == 0
-            c.ok(f"exit 2: {short(line.split(' (')[0])} | --skip-bad: exit 0, skipped [im02], {result['run']['maps_reused']} maps reused", lost)
+            c.ok(
+                f"exit 2: {short(line.split(' (')[0])} | --skip-bad: exit 0, skipped [im02], {result['run']['maps_reused']} maps reused",
+                lost,
+            )
         except AssertionError as exc:
             c.observed = short(str(exc), 300)
             failures.append(f"{method}/{workers}: {exc}")
@@ -640,38 +897,100 @@ def test_method_failures(tmp_path):
 
 def test_method_constructor_fails(tmp_path):
     img, gt = make_dataset(tmp_path, n=2)
-    c = case("method failure", "method constructor raises (missing weights)", "dbdbench run --method fake-init-fail ...",
-             "exit 2, one line naming the method and the cause")
-    line = error_line(cli("run", "--method", "fake-init-fail", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "r"),
-                      "'fake-init-fail'", "weights file not found")
+    c = case(
+        "method failure",
+        "method constructor raises (missing weights)",
+        "dbdbench run --method fake-init-fail ...",
+        "exit 2, one line naming the method and the cause",
+    )
+    line = error_line(
+        cli(
+            "run",
+            "--method",
+            "fake-init-fail",
+            "--images",
+            img,
+            "--gt",
+            gt,
+            "--gt-polarity",
+            "focus",
+            "--out",
+            tmp_path / "r",
+        ),
+        "'fake-init-fail'",
+        "weights file not found",
+    )
     c.ok(f"exit 2: {short(line)}")
 
 
 def test_plugin_fails_to_import(tmp_path):
     img, gt = make_dataset(tmp_path, n=2)
     plugins = "reliability_plugins,reliability_broken_plugin"
-    c = case("method failure", "a plugin fails to import", "DBDBENCH_EXTRA_PLUGINS=...,reliability_broken_plugin dbdbench run|list|plugins",
-             "other methods still run (one warning line); 'plugins' shows the error; unknown method names the broken plugin; "
-             "DBDBENCH_STRICT_PLUGINS=1: exit 2 naming the plugin")
-    run = cli("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "r", "--json", plugins=plugins)
+    c = case(
+        "method failure",
+        "a plugin fails to import",
+        "DBDBENCH_EXTRA_PLUGINS=...,reliability_broken_plugin dbdbench run|list|plugins",
+        "other methods still run (one warning line); 'plugins' shows the error; unknown method names the broken plugin; "
+        "DBDBENCH_STRICT_PLUGINS=1: exit 2 naming the plugin",
+    )
+    run = cli(
+        "run",
+        "--method",
+        "fake-sharp",
+        "--images",
+        img,
+        "--gt",
+        gt,
+        "--gt-polarity",
+        "focus",
+        "--out",
+        tmp_path / "r",
+        "--json",
+        plugins=plugins,
+    )
     succeeded(run)
     warnings = [ln for ln in run.stderr.splitlines() if "reliability_broken_plugin" in ln]
     assert len(warnings) == 1 and warnings[0].startswith("warning:") and "libfoo" in warnings[0]
     listing = cli("plugins", "--json", plugins=plugins)
     rows = {r["name"]: r for r in json.loads(listing.stdout)}
-    assert rows["reliability_broken_plugin"]["status"] == "failed" and "libfoo" in rows["reliability_broken_plugin"]["error"]
+    assert (
+        rows["reliability_broken_plugin"]["status"] == "failed"
+        and "libfoo" in rows["reliability_broken_plugin"]["error"]
+    )
     succeeded(cli("list", "methods", plugins=plugins))
-    error_line(cli("run", "--method", "broken-method", "--images", img, "--gt", gt, "--gt-polarity", "focus", plugins=plugins),
-               "'broken-method'", "reliability_broken_plugin")
-    line = error_line(cli("list", "methods", plugins=plugins, DBDBENCH_STRICT_PLUGINS="1"), "reliability_broken_plugin", "libfoo")
+    error_line(
+        cli("run", "--method", "broken-method", "--images", img, "--gt", gt, "--gt-polarity", "focus", plugins=plugins),
+        "'broken-method'",
+        "reliability_broken_plugin",
+    )
+    line = error_line(
+        cli("list", "methods", plugins=plugins, DBDBENCH_STRICT_PLUGINS="1"), "reliability_broken_plugin", "libfoo"
+    )
     c.ok(f"run ok with 1 warning line; plugins lists the failure; strict: {short(line)}")
 
 
 def test_debug_shows_traceback(tmp_path):
     img, gt = make_dataset(tmp_path, n=2, marked=(1,))
-    c = case("method failure", "--debug shows the traceback", "dbdbench --debug run --method fake-raise ...",
-             "non-zero exit with a traceback (for developers)")
-    p = cli("--debug", "run", "--method", "fake-raise", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "r")
+    c = case(
+        "method failure",
+        "--debug shows the traceback",
+        "dbdbench --debug run --method fake-raise ...",
+        "non-zero exit with a traceback (for developers)",
+    )
+    p = cli(
+        "--debug",
+        "run",
+        "--method",
+        "fake-raise",
+        "--images",
+        img,
+        "--gt",
+        gt,
+        "--gt-polarity",
+        "focus",
+        "--out",
+        tmp_path / "r",
+    )
     assert p.returncode != 0 and "Traceback" in p.stderr
     c.ok(f"exit {p.returncode}; traceback shown")
 
@@ -689,20 +1008,49 @@ def _wait_for_maps(folder: Path, n: int, proc: subprocess.Popen, timeout: float 
     return -1
 
 
-@pytest.mark.parametrize("sig,workers", [(signal.SIGINT, 1), (signal.SIGKILL, 1), (signal.SIGINT, 2), (signal.SIGKILL, 2)])
+@pytest.mark.parametrize(
+    "sig,workers", [(signal.SIGINT, 1), (signal.SIGKILL, 1), (signal.SIGINT, 2), (signal.SIGKILL, 2)]
+)
 def test_interrupt_and_resume(tmp_path, reference, sig, workers):
     name = signal.Signals(sig).name
-    c = case("interruption", f"{name} mid-run (--workers {workers}), then re-run",
-             f"dbdbench run --method fake-slow --workers {workers} ...; kill -{name[3:]} after 3 maps; re-run",
-             "killed run keeps its maps (no torn files); re-run resumes (reuses them) and equals an uninterrupted run")
+    c = case(
+        "interruption",
+        f"{name} mid-run (--workers {workers}), then re-run",
+        f"dbdbench run --method fake-slow --workers {workers} ...; kill -{name[3:]} after 3 maps; re-run",
+        "killed run keeps its maps (no torn files); re-run resumes (reuses them) and equals an uninterrupted run",
+    )
     out = tmp_path / "runs"
-    args = [sys.executable, "-m", "dbdbench", "run", "--method", "fake-slow", "--images", str(reference["img"]),
-            "--gt", str(reference["gt"]), "--gt-polarity", "focus", "--out", str(out), "--workers", str(workers), "--json"]
+    args = [
+        sys.executable,
+        "-m",
+        "dbdbench",
+        "run",
+        "--method",
+        "fake-slow",
+        "--images",
+        str(reference["img"]),
+        "--gt",
+        str(reference["gt"]),
+        "--gt-polarity",
+        "focus",
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+        "--json",
+    ]
     # A shell that starts jobs in the background (nohup ... &, some CI launchers) hands them SIGINT *ignored*,
     # and Python then never raises KeyboardInterrupt: give the child the default disposition a terminal would.
-    proc = subprocess.Popen(args, env=_env(DBDBENCH_FAKE_SLEEP="0.4"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, encoding="utf-8", errors="replace",
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        args,
+        env=_env(DBDBENCH_FAKE_SLEEP="0.4"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     # The same images as the reference run, so the same run folder name (it follows the dataset's location).
     folder = out / "fake-slow" / folder_run(reference["root"] / "runs" / "fake-slow").name / "maps"
     written = _wait_for_maps(folder, 3, proc)
@@ -718,14 +1066,32 @@ def test_interrupt_and_resume(tmp_path, reference, sig, workers):
         assert proc.returncode == -signal.SIGKILL
     survivors = valid_pngs(folder)  # every file that is there decodes: no torn map
     assert len(survivors) >= 3  # (with --workers 2, tasks already queued to the pool still finish after Ctrl-C)
-    resumed = cli("run", "--method", "fake-slow", "--images", reference["img"], "--gt", reference["gt"], "--gt-polarity", "focus", "--out", out,
-                  "--workers", workers, "--json", DBDBENCH_FAKE_SLEEP="0")
+    resumed = cli(
+        "run",
+        "--method",
+        "fake-slow",
+        "--images",
+        reference["img"],
+        "--gt",
+        reference["gt"],
+        "--gt-polarity",
+        "focus",
+        "--out",
+        out,
+        "--workers",
+        workers,
+        "--json",
+        DBDBENCH_FAKE_SLEEP="0",
+    )
     result = succeeded(resumed)
     assert result["run"]["maps_reused"] >= len(survivors)
     same_scores(result, folder_run(out / "fake-slow"), reference)
     lost = sum(1 for s, arr in survivors.items() if not np.array_equal(valid_pngs(folder)[s], arr))
-    c.ok(f"killed: exit {proc.returncode}, {len(survivors)} valid maps kept; re-run: reused {result['run']['maps_reused']}, "
-         "metrics + per-image rows + maps identical to the uninterrupted run", lost)
+    c.ok(
+        f"killed: exit {proc.returncode}, {len(survivors)} valid maps kept; re-run: reused {result['run']['maps_reused']}, "
+        "metrics + per-image rows + maps identical to the uninterrupted run",
+        lost,
+    )
 
 
 def test_corrupt_cached_map_is_reported(tmp_path, reference):
@@ -735,10 +1101,26 @@ def test_corrupt_cached_map_is_reported(tmp_path, reference):
     folder = maps_of(out, "fake-slow")
     data = (folder / "im03.png").read_bytes()
     (folder / "im03.png").write_bytes(data[: len(data) // 2])
-    c = case("interruption", "a cached map torn outside dbdbench, then re-run",
-             "dbdbench run --method fake-slow ... (maps/im03.png truncated)",
-             "exit 2 naming the map and suggesting --force; --force recomputes and equals the reference")
-    args = ("run", "--method", "fake-slow", "--images", reference["img"], "--gt", reference["gt"], "--gt-polarity", "focus", "--out", out, "--json")
+    c = case(
+        "interruption",
+        "a cached map torn outside dbdbench, then re-run",
+        "dbdbench run --method fake-slow ... (maps/im03.png truncated)",
+        "exit 2 naming the map and suggesting --force; --force recomputes and equals the reference",
+    )
+    args = (
+        "run",
+        "--method",
+        "fake-slow",
+        "--images",
+        reference["img"],
+        "--gt",
+        reference["gt"],
+        "--gt-polarity",
+        "focus",
+        "--out",
+        out,
+        "--json",
+    )
     line = error_line(cli(*args, DBDBENCH_FAKE_SLEEP="0"), "im03.png", "truncated")
     result = succeeded(cli(*args, "--force", DBDBENCH_FAKE_SLEEP="0"))
     same_scores(result, folder_run(out / "fake-slow"), reference)
@@ -749,14 +1131,42 @@ def test_corrupt_cached_map_is_reported(tmp_path, reference):
 
 
 def test_two_runs_same_output(tmp_path, reference):
-    c = case("concurrency", "two `run` processes writing the same output folder at once",
-             "dbdbench run --method fake-slow --out SAME & dbdbench run --method fake-slow --out SAME",
-             "both exit 0; every map decodes; results equal an uninterrupted run")
+    c = case(
+        "concurrency",
+        "two `run` processes writing the same output folder at once",
+        "dbdbench run --method fake-slow --out SAME & dbdbench run --method fake-slow --out SAME",
+        "both exit 0; every map decodes; results equal an uninterrupted run",
+    )
     out = tmp_path / "runs"
-    args = [sys.executable, "-m", "dbdbench", "run", "--method", "fake-slow", "--images", str(reference["img"]),
-            "--gt", str(reference["gt"]), "--gt-polarity", "focus", "--out", str(out), "--json"]
-    procs = [subprocess.Popen(args, env=_env(DBDBENCH_FAKE_SLEEP="0.05"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, encoding="utf-8", errors="replace") for _ in range(2)]
+    args = [
+        sys.executable,
+        "-m",
+        "dbdbench",
+        "run",
+        "--method",
+        "fake-slow",
+        "--images",
+        str(reference["img"]),
+        "--gt",
+        str(reference["gt"]),
+        "--gt-polarity",
+        "focus",
+        "--out",
+        str(out),
+        "--json",
+    ]
+    procs = [
+        subprocess.Popen(
+            args,
+            env=_env(DBDBENCH_FAKE_SLEEP="0.05"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     for p, (stdout, stderr) in zip(procs, outputs):
         assert p.returncode == 0 and "Traceback" not in stderr, stderr
@@ -791,26 +1201,64 @@ def _misc_cases(tmp: Path):
     (runs2 / "m" / "d" / "result.json").write_text("[]")
     runs3 = tmp / "lb3"  # one valid result
     (runs3 / "m" / "d").mkdir(parents=True)
-    (runs3 / "m" / "d" / "result.json").write_text(json.dumps({
-        "protocol": {"name": "dbd"}, "dataset": {"name": "d", "split": "all", "file_list_hash": "0"}, "method": {"id": "m"},
-        "n_images": 1, "metrics": dict.fromkeys(("mae", "f_max", "f_mean", "f_adaptive", "f_fixed"), 0.5), "environment": {},
-    }))
+    (runs3 / "m" / "d" / "result.json").write_text(
+        json.dumps(
+            {
+                "protocol": {"name": "dbd"},
+                "dataset": {"name": "d", "split": "all", "file_list_hash": "0"},
+                "method": {"id": "m"},
+                "n_images": 1,
+                "metrics": dict.fromkeys(("mae", "f_max", "f_mean", "f_adaptive", "f_fixed"), 0.5),
+                "environment": {},
+            }
+        )
+    )
     sc = ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus")
     rn = ("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus")
     # (case, args, expected exit, words in the error line)
     return [
-        ("score: --maps does not exist", ("score", "--maps", tmp / "nope", "--gt", gt, "--gt-polarity", "focus"), 2, ["nope", "not a folder"]),
-        ("score: --maps is a file", ("score", "--maps", afile, "--gt", gt, "--gt-polarity", "focus"), 2, ["a-file.txt", "not a folder"]),
-        ("score: --gt does not exist", ("score", "--maps", maps, "--gt", tmp / "nogt", "--gt-polarity", "focus"), 2, ["nogt"]),
-        ("score: --gt is an empty folder", ("score", "--maps", maps, "--gt", tmp / "emptygt", "--gt-polarity", "focus"), 2, ["emptygt", "no ground-truth"]),
+        (
+            "score: --maps does not exist",
+            ("score", "--maps", tmp / "nope", "--gt", gt, "--gt-polarity", "focus"),
+            2,
+            ["nope", "not a folder"],
+        ),
+        (
+            "score: --maps is a file",
+            ("score", "--maps", afile, "--gt", gt, "--gt-polarity", "focus"),
+            2,
+            ["a-file.txt", "not a folder"],
+        ),
+        (
+            "score: --gt does not exist",
+            ("score", "--maps", maps, "--gt", tmp / "nogt", "--gt-polarity", "focus"),
+            2,
+            ["nogt"],
+        ),
+        (
+            "score: --gt is an empty folder",
+            ("score", "--maps", maps, "--gt", tmp / "emptygt", "--gt-polarity", "focus"),
+            2,
+            ["emptygt", "no ground-truth"],
+        ),
         ("score: --out is an existing file", (*sc, "--out", afile), 2, ["a-file.txt"]),
         ("score: --subset not UTF-8", (*sc, "--subset", binsubset), 2, ["subset.bin", "UTF-8"]),
         ("score: --subset lists nothing", (*sc, "--subset", emptysubset), 2, ["empty.txt", "no image names"]),
         ("score: --subset names an unknown image", (*sc, "--subset", badsubset), 2, ["bad.txt", "not-there"]),
         ("score: --subset is a folder", (*sc, "--subset", tmp), 2, ["directory"]),
         ("score: --dataset unknown", ("score", "--maps", maps, "--dataset", "nosuch"), 2, ["nosuch"]),
-        ("score: dataset root missing", ("score", "--maps", maps, "--dataset", "cuhk", "--root", tmp / "nocuhk"), 2, ["nocuhk", "cuhk"]),
-        ("score: bad --split", ("score", "--maps", maps, "--dataset", "cuhk", "--root", tmp, "--split", "zzz"), 2, ["zzz"]),
+        (
+            "score: dataset root missing",
+            ("score", "--maps", maps, "--dataset", "cuhk", "--root", tmp / "nocuhk"),
+            2,
+            ["nocuhk", "cuhk"],
+        ),
+        (
+            "score: bad --split",
+            ("score", "--maps", maps, "--dataset", "cuhk", "--root", tmp, "--split", "zzz"),
+            2,
+            ["zzz"],
+        ),
         ("score: unknown --protocol", (*sc, "--protocol", "nosuch"), 2, ["nosuch"]),
         ("run: --limit 0", (*rn, "--limit", "0", "--out", tmp / "r"), 2, ["--limit"]),
         ("run: --limit -3", (*rn, "--limit", "-3", "--out", tmp / "r"), 2, ["--limit"]),
@@ -819,7 +1267,24 @@ def _misc_cases(tmp: Path):
         ("run: --out is an existing file", (*rn, "--out", afile), 2, ["a-file.txt"]),
         ("run: bad --device", (*rn, "--device", "tpu9", "--out", tmp / "r"), 2, ["tpu9"]),
         ("run: --images without --gt", ("run", "--method", "fake-sharp", "--images", img), 2, ["--gt"]),
-        ("run: --images does not exist", ("run", "--method", "fake-sharp", "--images", tmp / "noimg", "--gt", gt, "--gt-polarity", "focus", "--out", tmp / "r"), 2, ["noimg"]),
+        (
+            "run: --images does not exist",
+            (
+                "run",
+                "--method",
+                "fake-sharp",
+                "--images",
+                tmp / "noimg",
+                "--gt",
+                gt,
+                "--gt-polarity",
+                "focus",
+                "--out",
+                tmp / "r",
+            ),
+            2,
+            ["noimg"],
+        ),
         ("leaderboard: folder does not exist", ("leaderboard", tmp / "no-runs"), 2, ["no-runs", "no such"]),
         ("leaderboard: torn result.json", ("leaderboard", runs), 2, ["result.json", "unreadable"]),
         ("leaderboard: result.json of the wrong shape", ("leaderboard", runs2), 2, ["result.json", "not a complete"]),
@@ -844,8 +1309,12 @@ def test_other_commands_and_bad_arguments(tmp_path):
     failures = []
     for (name, args, code, words), proc in zip(cases, procs):
         command = "dbdbench " + " ".join(str(a).replace(str(tmp_path), "$TMP") for a in args)
-        c = case("arguments and other commands", name, command,
-                 f"exit {code}" + (f", one error line with {', '.join(words)}" if code else ", no traceback"))
+        c = case(
+            "arguments and other commands",
+            name,
+            command,
+            f"exit {code}" + (f", one error line with {', '.join(words)}" if code else ", no traceback"),
+        )
         try:
             if code == 0:
                 succeeded(proc)
@@ -878,20 +1347,49 @@ def test_non_utf8_file_names(tmp_path):
     shutil.copytree(gt, maps)
     for folder in (img, gt, maps):
         shutil.copy(folder / "im00.png", os.fsencode(str(folder)) + b"/caf\xe9.png")
-    c1 = case("odd valid input", "non-UTF-8 bytes in file names (valid images)", "dbdbench run ...; dbdbench score --out DIR",
-              "exit 0; scored; result.json and per_image.csv written")
-    run, score = cli_many([("run", "--method", "fake-sharp", "--images", img, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "r", "--json"),
-                           ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "s", "--json")])
+    c1 = case(
+        "odd valid input",
+        "non-UTF-8 bytes in file names (valid images)",
+        "dbdbench run ...; dbdbench score --out DIR",
+        "exit 0; scored; result.json and per_image.csv written",
+    )
+    run, score = cli_many(
+        [
+            (
+                "run",
+                "--method",
+                "fake-sharp",
+                "--images",
+                img,
+                "--gt",
+                gt,
+                "--gt-polarity",
+                "focus",
+                "--out",
+                tmp_path / "r",
+                "--json",
+            ),
+            ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--out", tmp_path / "s", "--json"),
+        ]
+    )
     assert succeeded(run)["n_images"] == 3 and succeeded(score)["n_images"] == 3
     assert b"caf\xe9" in (tmp_path / "s" / "per_image.csv").read_bytes()
     c1.ok("exit 0 (run and score); 3 scored; per_image.csv holds the original name bytes")
     with open(os.fsencode(str(gt)) + b"/bad\xff.png", "wb") as fh:
         fh.write(b"not an image")
     shutil.copy(maps / "im00.png", os.fsencode(str(maps)) + b"/bad\xff.png")
-    c2 = case("unreadable input", "non-UTF-8 bytes in the name of an unreadable GT", "dbdbench score --maps DIR --gt DIR [--skip-bad]",
-              "exit 2, one error line naming the file; --skip-bad: exit 0, listed")
-    plain, skip = cli_many([("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus"),
-                            ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--skip-bad", "--json")])
+    c2 = case(
+        "unreadable input",
+        "non-UTF-8 bytes in the name of an unreadable GT",
+        "dbdbench score --maps DIR --gt DIR [--skip-bad]",
+        "exit 2, one error line naming the file; --skip-bad: exit 0, listed",
+    )
+    plain, skip = cli_many(
+        [
+            ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus"),
+            ("score", "--maps", maps, "--gt", gt, "--gt-polarity", "focus", "--skip-bad", "--json"),
+        ]
+    )
     line = error_line(plain, "bad", "not a readable image")
     r = succeeded(skip)
     assert r["n_images"] == 3 and len(r["skipped"]) == 1
@@ -903,12 +1401,29 @@ def test_non_utf8_file_names(tmp_path):
 
 def test_scoring_memory_is_flat(tmp_path, shared):
     """Peak RSS of scoring does not grow with the number of maps (a small version of benchmarks/bench_memory.py)."""
-    c = case("resources", "peak RSS scoring 40 vs 400 CUHK HiFST maps", "python benchmarks/bench_memory.py --sizes 40,400",
-             "peak RSS of 400 maps within 15% + 15 MiB of 40 maps")
+    c = case(
+        "resources",
+        "peak RSS scoring 40 vs 400 CUHK HiFST maps",
+        "python benchmarks/bench_memory.py --sizes 40,400",
+        "peak RSS of 400 maps within 15% + 15 MiB of 40 maps",
+    )
     out = tmp_path / "memory.json"
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_memory.py"), "--sizes", "40,400", "--data", str(shared),
-                           "--out", str(out)],
-                          env=_env(), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "bench_memory.py"),
+            "--sizes",
+            "40,400",
+            "--data",
+            str(shared),
+            "--out",
+            str(out),
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = {r["n_maps"]: r for r in json.loads(out.read_text())["runs"]}
     small, large = rows[40]["peak_rss_mib"], rows[400]["peak_rss_mib"]
@@ -919,17 +1434,25 @@ def test_scoring_memory_is_flat(tmp_path, shared):
 # ---------------------------------------------------------------------------- docs/reliability.md tables
 
 
-def render_docs(cases_json: Path = REPO / "benchmarks" / "results" / "reliability_cases.json",
-                memory_json: Path = REPO / "benchmarks" / "results" / "memory.json",
-                doc: Path = REPO / "docs" / "reliability.md") -> None:
+def render_docs(
+    cases_json: Path = REPO / "benchmarks" / "results" / "reliability_cases.json",
+    memory_json: Path = REPO / "benchmarks" / "results" / "memory.json",
+    doc: Path = REPO / "docs" / "reliability.md",
+) -> None:
     """Rewrite the generated tables of docs/reliability.md from the JSON the suite and bench_memory.py wrote."""
 
     def esc(t) -> str:
         return str(t).replace("|", "\\|").replace("\n", " ")
 
     d = json.loads(cases_json.read_text(encoding="utf-8"))
-    out = ["| | count |", "|---|---|", f"| cases tried | **{d['tried']}** |",
-           f"| survived (expected behaviour observed) | **{d['survived']}** |", f"| results lost | **{d['results_lost']}** |", ""]
+    out = [
+        "| | count |",
+        "|---|---|",
+        f"| cases tried | **{d['tried']}** |",
+        f"| survived (expected behaviour observed) | **{d['survived']}** |",
+        f"| results lost | **{d['results_lost']}** |",
+        "",
+    ]
     cats: dict[str, list[int]] = {}
     for c in d["cases"]:
         row = cats.setdefault(c["category"], [0, 0, 0])
@@ -938,10 +1461,18 @@ def render_docs(cases_json: Path = REPO / "benchmarks" / "results" / "reliabilit
         row[2] += c["results_lost"]
     out += ["| category | tried | survived | results lost |", "|---|---|---|---|"]
     out += [f"| {k} | {a} | {b} | {lost} |" for k, (a, b, lost) in cats.items()]
-    out += ["", "### Every case", "", "| # | category | case | command | expected | observed | ok |", "|---|---|---|---|---|---|---|"]
+    out += [
+        "",
+        "### Every case",
+        "",
+        "| # | category | case | command | expected | observed | ok |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for i, c in enumerate(d["cases"], 1):
-        out.append(f"| {i} | {esc(c['category'])} | {esc(c['case'])} | `{esc(c['command'])}` | {esc(c['expected'])} | "
-                   f"{esc(c['observed'])} | {'yes' if c['survived'] else '**no**'} |")
+        out.append(
+            f"| {i} | {esc(c['category'])} | {esc(c['case'])} | `{esc(c['command'])}` | {esc(c['expected'])} | "
+            f"{esc(c['observed'])} | {'yes' if c['survived'] else '**no**'} |"
+        )
     text = doc.read_text(encoding="utf-8")
 
     def put(text: str, name: str, body: str) -> str:
@@ -953,7 +1484,10 @@ def render_docs(cases_json: Path = REPO / "benchmarks" / "results" / "reliabilit
         m = json.loads(memory_json.read_text())
         mem = ["| maps scored | peak RSS (MiB) | wall (s) | f_max |", "|---|---|---|---|"]
         mem += [f"| {r['n_maps']} | {r['peak_rss_mib']} | {r['wall_s']} | {r['f_max']:.4f} |" for r in m["runs"]]
-        mem += ["", f"Machine: {m['machine']['platform']}, Python {m['machine']['python']}, {m['machine']['cpu_count']} CPUs; {m['created']}."]
+        mem += [
+            "",
+            f"Machine: {m['machine']['platform']}, Python {m['machine']['python']}, {m['machine']['cpu_count']} CPUs; {m['created']}.",
+        ]
         text = put(text, "memory", "\n".join(mem))
     doc.write_text(text, encoding="utf-8")
 

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runs_fixture import cli, make_runs  # noqa: E402
+from runs_fixture import cli, make_runs
 
 N_IMAGES = 6
 ROWS = ("test-contrast", "test-contrast@window=3")
@@ -28,7 +28,21 @@ def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     runs = make_runs(root, n=N_IMAGES)
     # a second group of results: another protocol on the same maps (result.sod.json)
-    cli("run", "--method", "test-contrast", "--images", root / "images", "--gt", root / "gt", "--gt-polarity", "focus", "--out", runs, "--protocol", "sod")
+    cli(
+        "run",
+        "--method",
+        "test-contrast",
+        "--images",
+        root / "images",
+        "--gt",
+        root / "gt",
+        "--gt-polarity",
+        "focus",
+        "--out",
+        runs,
+        "--protocol",
+        "sod",
+    )
     out = root / "site"
     proc = cli("report", runs, "--out", out, "--json")
     summary = json.loads(proc.stdout)
@@ -108,13 +122,26 @@ def chromium() -> str:
         path = shutil.which(name)
         if path:
             return path
-    pytest.skip("no Chromium on PATH (Debian: apt-get install chromium; .ci/run installs it): "
-                "the report's browser checks did not run")
+    pytest.skip(
+        "no Chromium on PATH (Debian: apt-get install chromium; .ci/run installs it): "
+        "the report's browser checks did not run"
+    )
 
 
 def browse(tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
-    args = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", *extra, url]
+    args = [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=15000",
+        *extra,
+        url,
+    ]
     return subprocess.run(args, capture_output=True, text=True, timeout=120)
 
 

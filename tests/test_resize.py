@@ -10,8 +10,14 @@ from dbdbench.resize import resize, resize_pillow_8bit, sample_grid
 
 
 @pytest.mark.parametrize("shape", [(80, 100), (20, 30), (37, 106), (13, 53)])
-@pytest.mark.parametrize("method,pil", [("bilinear", Image.Resampling.BILINEAR), ("bicubic", Image.Resampling.BICUBIC),
-                                        ("nearest", Image.Resampling.NEAREST)])
+@pytest.mark.parametrize(
+    "method,pil",
+    [
+        ("bilinear", Image.Resampling.BILINEAR),
+        ("bicubic", Image.Resampling.BICUBIC),
+        ("nearest", Image.Resampling.NEAREST),
+    ],
+)
 def test_same_kernels_and_alignment_as_pillow_away_from_the_border(shape, method, pil):
     # Pillow and imresize share the centre-aligned geometry and the antialiased kernels; only the boundary
     # rule differs (Pillow renormalises, imresize mirrors), so the interiors agree.

@@ -16,11 +16,11 @@ from dbdbench.datasets.synth import (
     GENERATOR_VERSION,
     SynthDataset,
     generate_split,
+    params,
     render_scene,
     stream,
 )
 from dbdbench.datasets.synth import generate as gen
-from dbdbench.datasets.synth import params
 from dbdbench.io import read_array
 
 SIZE = 96
@@ -40,7 +40,9 @@ def test_same_seed_gives_byte_identical_files(test_split, tmp_path):
     again = generate_split(tmp_path / "again", split="test", n=N, seed=3, size=SIZE, workers=1)
     assert _read_all(test_split) == _read_all(again)
     other = generate_split(tmp_path / "other", split="test", n=2, seed=4, size=SIZE, workers=1)
-    assert (other / "images/synth_test_0000.png").read_bytes() != (test_split / "images/synth_test_0000.png").read_bytes()
+    assert (other / "images/synth_test_0000.png").read_bytes() != (
+        test_split / "images/synth_test_0000.png"
+    ).read_bytes()
 
 
 def test_image_does_not_depend_on_what_was_generated_before():
@@ -174,7 +176,8 @@ def test_command_writes_split_and_preview(tmp_path):
 
     out, preview = tmp_path / "out", tmp_path / "sheet.png"
     res = CliRunner().invoke(
-        synth_command, ["--n", "3", "--size", "64", "--seed", "5", "--out", str(out), "--preview", str(preview), "--workers", "1"]
+        synth_command,
+        ["--n", "3", "--size", "64", "--seed", "5", "--out", str(out), "--preview", str(preview), "--workers", "1"],
     )
     assert res.exit_code == 0, res.output
     assert (out / "manifest.json").is_file() and len(list((out / "images").glob("*.png"))) == 3

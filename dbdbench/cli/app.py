@@ -37,7 +37,7 @@ class DbdbenchGroup(click.Group):
             for impl in get_registry().manager.hook.register_commands.get_hookimpls():
                 try:
                     impl.function(cli=self)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     err_console().print(f"warning: plugin {impl.plugin_name!r} failed to add commands: {exc}")
         except DbdbenchError:
             pass
@@ -92,7 +92,7 @@ def main(argv=None):
         where = f"{exc.filename}: " if exc.filename is not None else ""
         err_console().print(f"error: {where}{exc.strerror or exc}")
         sys.exit(DbdbenchError.exit_code)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+    except Exception as exc:
         if debug:
             raise
         _internal_error(exc)
@@ -101,6 +101,7 @@ def main(argv=None):
 def _internal_error(exc: BaseException):
     """A bug in dbdbench or a plugin: one line naming the exception, exit 1."""
     detail = str(exc).strip().splitlines()
-    err_console().print(f"error: internal error ({type(exc).__name__}: {detail[0] if detail else ''}); re-run with --debug for the traceback")
+    err_console().print(
+        f"error: internal error ({type(exc).__name__}: {detail[0] if detail else ''}); re-run with --debug for the traceback"
+    )
     sys.exit(EXIT_INTERNAL)
-

@@ -15,9 +15,17 @@ from .leaderboard import save_options
 
 @cli.command()
 @click.option("--method", "method_id", required=True, help="Method id (see 'dbdbench list methods').")
-@click.option("--option", "method_option", multiple=True, metavar="KEY=VALUE", help="Method option (repeatable), e.g. variant=full.")
+@click.option(
+    "--option",
+    "method_option",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Method option (repeatable), e.g. variant=full.",
+)
 @click.option("--size", type=click.IntRange(16, 8192), default=320, show_default=True, help="Input is SIZE x SIZE x 3.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (handcrafted methods always run on the CPU).")
+@click.option(
+    "--device", default="auto", show_default=True, help="auto, cpu or cuda (handcrafted methods always run on the CPU)."
+)
 @click.option("--repeats", type=click.IntRange(1, 100000), default=10, show_default=True, help="Timed calls.")
 @click.option("--warmup", type=click.IntRange(0, 1000), default=2, show_default=True, help="Untimed calls first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the timing record as JSON.")
@@ -31,10 +39,13 @@ def bench(method_id, method_option, size, device, repeats, warmup, as_json, save
     from ..bench import bench_method
 
     warn_plugin_failures()
-    record = bench_method(method_id, options=parse_option_pairs(method_option), size=size, device=device,
-                          repeats=repeats, warmup=warmup)
+    record = bench_method(
+        method_id, options=parse_option_pairs(method_option), size=size, device=device, repeats=repeats, warmup=warmup
+    )
     if record["random_weights"]:
-        err_console().print(f"warning: {record['row']} ran with random weights (no trained weights for this variant): timing only")
+        err_console().print(
+            f"warning: {record['row']} ran with random weights (no trained weights for this variant): timing only"
+        )
     if save_to_leaderboard:
         from ..leaderboard.store import save_timing
 
@@ -44,9 +55,11 @@ def bench(method_id, method_option, size, device, repeats, warmup, as_json, save
         return
     from rich.table import Table
 
-    title = (f"{record['row']} on {record['device']} ({record['cpu'] if record['device'] == 'cpu' else record['gpu']}), "
-             f"{size}x{size}, {record['threads']} threads, {repeats} repeats after {warmup} warm-up"
-             + (", RANDOM WEIGHTS" if record["random_weights"] else ""))
+    title = (
+        f"{record['row']} on {record['device']} ({record['cpu'] if record['device'] == 'cpu' else record['gpu']}), "
+        f"{size}x{size}, {record['threads']} threads, {repeats} repeats after {warmup} warm-up"
+        + (", RANDOM WEIGHTS" if record["random_weights"] else "")
+    )
     table = Table(title=title)
     for col in ("what", "median ms", "p90 ms", "mean ms", "min ms"):
         table.add_column(col, justify="left" if col == "what" else "right")

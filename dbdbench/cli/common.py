@@ -44,8 +44,12 @@ def progress_bar(label: str, total: int):
     )
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err_console(), transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console(),
+        transient=True,
     ) as progress:
         task = progress.add_task(label, total=total)
         yield lambda n=1: progress.advance(task, n)
@@ -57,15 +61,34 @@ def progress_bar(label: str, total: int):
 def protocol_options(fn):
     """``--protocol`` plus one override flag per protocol option."""
     options = [
-        click.option("--protocol", default="dbd", show_default=True, help="Named scoring protocol (see 'dbdbench list protocols')."),
+        click.option(
+            "--protocol",
+            default="dbd",
+            show_default=True,
+            help="Named scoring protocol (see 'dbdbench list protocols').",
+        ),
         click.option("--positive", type=click.Choice(["focus", "blur"]), help="Override: which class is positive."),
-        click.option("--gt-threshold", type=float, help="Override: GT (0..255, in-focus white) is positive where > this."),
+        click.option(
+            "--gt-threshold", type=float, help="Override: GT (0..255, in-focus white) is positive where > this."
+        ),
         click.option("--minmax/--no-minmax", default=None, help="Override: per-image min-max normalisation of maps."),
-        click.option("--quantisation", type=click.Choice(["round", "floor", "compare"]), help="Override: score to 256 levels (compare: MATLAB's unquantised map >= t)."),
+        click.option(
+            "--quantisation",
+            type=click.Choice(["round", "floor", "compare"]),
+            help="Override: score to 256 levels (compare: MATLAB's unquantised map >= t).",
+        ),
         click.option("--adaptive-factor", type=float, help="Override: adaptive threshold = factor x mean score."),
         click.option("--fixed-threshold", type=float, help="Override: threshold of f_fixed."),
-        click.option("--resize", metavar="RULE", help="Override: bilinear, bicubic, nearest (to the GT), none (refuse), or WxH (map to a fixed size, 8-bit Pillow)."),
-        click.option("--aggregation", type=click.Choice(["image", "curve"]), help="Override: F of per-image curves, or of mean P/R."),
+        click.option(
+            "--resize",
+            metavar="RULE",
+            help="Override: bilinear, bicubic, nearest (to the GT), none (refuse), or WxH (map to a fixed size, 8-bit Pillow).",
+        ),
+        click.option(
+            "--aggregation",
+            type=click.Choice(["image", "curve"]),
+            help="Override: F of per-image curves, or of mean P/R.",
+        ),
         click.option("--beta2", type=float, help="Override: beta^2 of the F-measure."),
     ]
     for option in reversed(options):
@@ -76,20 +99,44 @@ def protocol_options(fn):
 def protocol_from(kw):
     from ..protocols import get_protocol
 
-    keys = ("positive", "gt_threshold", "minmax", "quantisation", "adaptive_factor", "fixed_threshold", "resize", "aggregation", "beta2")
+    keys = (
+        "positive",
+        "gt_threshold",
+        "minmax",
+        "quantisation",
+        "adaptive_factor",
+        "fixed_threshold",
+        "resize",
+        "aggregation",
+        "beta2",
+    )
     return get_protocol(kw.pop("protocol"), **{k: kw.pop(k) for k in keys})
 
 
 def dataset_options(fn):
     options = [
-        click.option("--dataset", "dataset_name", help="Dataset adapter (see 'dbdbench list datasets'); 'run' defaults to synth."),
+        click.option(
+            "--dataset", "dataset_name", help="Dataset adapter (see 'dbdbench list datasets'); 'run' defaults to synth."
+        ),
         click.option("--root", type=click.Path(path_type=Path), help="Dataset root (default: $DBDBENCH_DATA/<name>)."),
         click.option("--split", help="Dataset split (default: the dataset's default)."),
         click.option("--images", type=click.Path(path_type=Path), help="With --dataset folder: the photos."),
         click.option("--gt", type=click.Path(path_type=Path), help="A folder of GT masks (implies --dataset folder)."),
-        click.option("--gt-polarity", type=click.Choice(["focus", "blur"]), help="White GT pixels are in focus, or blurred (required with --gt)."),
-        click.option("--subset", type=click.Path(path_type=Path), help="Text file of image names to keep (one a line)."),
-        click.option("--dataset-option", "dataset_option", multiple=True, metavar="KEY=VALUE", help="Adapter option (e.g. n=50 for synth)."),
+        click.option(
+            "--gt-polarity",
+            type=click.Choice(["focus", "blur"]),
+            help="White GT pixels are in focus, or blurred (required with --gt).",
+        ),
+        click.option(
+            "--subset", type=click.Path(path_type=Path), help="Text file of image names to keep (one a line)."
+        ),
+        click.option(
+            "--dataset-option",
+            "dataset_option",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Adapter option (e.g. n=50 for synth).",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -109,23 +156,29 @@ def dataset_from(kw, default_dataset: str | None = None):
         if gt is None:
             raise DbdbenchError("--images needs --gt DIR (and --gt-polarity focus|blur)")
         options.update(images=images, gt=gt)
-        return open_dataset("folder", root=kw.pop("root"), split=kw.pop("split"), gt_polarity=gt_polarity, options=options)
+        return open_dataset(
+            "folder", root=kw.pop("root"), split=kw.pop("split"), gt_polarity=gt_polarity, options=options
+        )
     if name is None:
         if default_dataset is None:
-            raise DbdbenchError("give --dataset NAME (see 'dbdbench list datasets') or --gt DIR --gt-polarity focus|blur")
+            raise DbdbenchError(
+                "give --dataset NAME (see 'dbdbench list datasets') or --gt DIR --gt-polarity focus|blur"
+            )
         name = default_dataset
     return open_dataset(name, root=kw.pop("root"), split=kw.pop("split"), gt_polarity=gt_polarity, options=options)
-
 
 
 def warn_plugin_failures():
     from ..plugins import get_registry
 
     for record in get_registry().failures():
-        err_console().print(f"warning: plugin {record.name!r} failed to load and was skipped: {record.error} (see 'dbdbench plugins')")
+        err_console().print(
+            f"warning: plugin {record.name!r} failed to load and was skipped: {record.error} (see 'dbdbench plugins')"
+        )
 
 
 # ------------------------------------------------------------------ presentation
+
 
 def print_table(title, columns, rows):
     from rich.table import Table
@@ -169,20 +222,29 @@ def present_result(result, as_json):
     console = out_console()
     console.print(table)
     if extras & set(keys):
-        console.print(f"* not defined by the protocol's source ({protocol.get('source')}): computed by dbdbench under its options")
+        console.print(
+            f"* not defined by the protocol's source ({protocol.get('source')}): computed by dbdbench under its options"
+        )
     if result.get("timing"):
         t = result["timing"]
-        console.print(f"predict time: {t['mean_s'] * 1000:.1f} ms/image mean, {t['median_s'] * 1000:.1f} ms median over {t['images_timed']} images")
+        console.print(
+            f"predict time: {t['mean_s'] * 1000:.1f} ms/image mean, {t['median_s'] * 1000:.1f} ms median over {t['images_timed']} images"
+        )
     if result.get("coc_bands"):
         bands = Table(title="by circle of confusion (px)")
         for col in ("CoC band", "pixels", "accuracy", "predicted in focus", "mae"):
             bands.add_column(col, justify="right")
         for b in result["coc_bands"]:
-            bands.add_row(b["band_px"], str(b["pixels"]), *(f"{b[k]:.3f}" if b[k] is not None else "-" for k in ("accuracy", "predicted_in_focus", "mae")))
+            bands.add_row(
+                b["band_px"],
+                str(b["pixels"]),
+                *(f"{b[k]:.3f}" if b[k] is not None else "-" for k in ("accuracy", "predicted_in_focus", "mae")),
+            )
         console.print(bands)
     if result.get("skipped"):
-        err_console().print(f"skipped {len(result['skipped'])} images (listed in the result's 'skipped'); first: {result['skipped'][0]}")
+        err_console().print(
+            f"skipped {len(result['skipped'])} images (listed in the result's 'skipped'); first: {result['skipped'][0]}"
+        )
     missing = result.get("missing_maps", {}).get("count")
     if missing:
         err_console().print(f"{missing} GT images had no map and were not scored (--allow-missing)")
-

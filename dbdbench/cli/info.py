@@ -38,7 +38,17 @@ def list_(what, as_json):
     columns = {
         "methods": ("id", "name", "kind", "year", "plugin"),
         "datasets": ("name", "title", "gt_polarity", "default_split", "splits"),
-        "protocols": ("name", "positive", "gt_threshold", "minmax", "quantisation", "resize", "aggregation", "source_metrics", "expects"),
+        "protocols": (
+            "name",
+            "positive",
+            "gt_threshold",
+            "minmax",
+            "quantisation",
+            "resize",
+            "aggregation",
+            "source_metrics",
+            "expects",
+        ),
         "metrics": ("name", "better", "meaning"),
     }[what]
     print_table(what, columns, rows)

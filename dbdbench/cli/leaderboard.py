@@ -13,10 +13,19 @@ from .common import err_console
 def save_options(fn):
     """``--save-to-leaderboard`` and ``--leaderboard-dir``, shared by run, score and bench."""
     options = [
-        click.option("--save-to-leaderboard", "save_to_leaderboard", is_flag=True,
-                     help="Also write a portable copy of the result under --leaderboard-dir (to commit)."),
-        click.option("--leaderboard-dir", type=click.Path(path_type=Path), default=Path("leaderboards") / "results",
-                     show_default=True, help="Where --save-to-leaderboard writes."),
+        click.option(
+            "--save-to-leaderboard",
+            "save_to_leaderboard",
+            is_flag=True,
+            help="Also write a portable copy of the result under --leaderboard-dir (to commit).",
+        ),
+        click.option(
+            "--leaderboard-dir",
+            type=click.Path(path_type=Path),
+            default=Path("leaderboards") / "results",
+            show_default=True,
+            help="Where --save-to-leaderboard writes.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -37,11 +46,21 @@ def save_result_copy(result: dict, row: str, result_stem: str, base: Path) -> Pa
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "latex", "html"]), default="md", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Write the table here (atomically) instead of stdout.")
 @click.option("--no-timing", is_flag=True, help="Leave out the timing tables.")
-@click.option("--check", "check_", is_flag=True,
-              help="Re-render every generated table under --tables (or only --out) from its recorded command; "
-                   "exit non-zero when one differs or was made from a modified checkout.")
-@click.option("--tables", "tables_dir", type=click.Path(path_type=Path), default=Path("leaderboards"), show_default=True,
-              help="With --check: the folder of generated tables.")
+@click.option(
+    "--check",
+    "check_",
+    is_flag=True,
+    help="Re-render every generated table under --tables (or only --out) from its recorded command; "
+    "exit non-zero when one differs or was made from a modified checkout.",
+)
+@click.option(
+    "--tables",
+    "tables_dir",
+    type=click.Path(path_type=Path),
+    default=Path("leaderboards"),
+    show_default=True,
+    help="With --check: the folder of generated tables.",
+)
 def leaderboard(results_dirs, datasets, fmt, out, no_timing, check_, tables_dir):
     """Accuracy tables (one per dataset, split, protocol and file list) and timing tables (one per device).
 
@@ -74,7 +93,9 @@ def leaderboard(results_dirs, datasets, fmt, out, no_timing, check_, tables_dir)
         err_console().print(f"warning: {warning}")
     if out:
         atomic_write_text(out, text)
-        err_console().print(f"wrote {out} ({board.n_results} results in {len(board.accuracy)} accuracy tables, "
-                            f"{len(board.timing)} timing tables)")
+        err_console().print(
+            f"wrote {out} ({board.n_results} results in {len(board.accuracy)} accuracy tables, "
+            f"{len(board.timing)} timing tables)"
+        )
     else:
         click.echo(text, nl=False)

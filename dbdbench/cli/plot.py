@@ -18,11 +18,22 @@ def split_names(values) -> list[str]:
 @cli.command()
 @click.argument("runs_dir", type=click.Path(path_type=Path))
 @click.option("--dataset", "dataset_name", help="Only results on this dataset.")
-@click.option("--methods", multiple=True, metavar="NAMES",
-              help="Only these rows (method folder names such as lbp@refine=true, or method ids); comma-separated or repeated.")
-@click.option("--images", "stems", multiple=True, metavar="STEMS",
-              help="Images of the qualitative grid (comma-separated or repeated); default: each method's best, median and worst.")
-@click.option("--rank-by", default="f_max", show_default=True, help="Per-image column that picks best/median/worst images.")
+@click.option(
+    "--methods",
+    multiple=True,
+    metavar="NAMES",
+    help="Only these rows (method folder names such as lbp@refine=true, or method ids); comma-separated or repeated.",
+)
+@click.option(
+    "--images",
+    "stems",
+    multiple=True,
+    metavar="STEMS",
+    help="Images of the qualitative grid (comma-separated or repeated); default: each method's best, median and worst.",
+)
+@click.option(
+    "--rank-by", default="f_max", show_default=True, help="Per-image column that picks best/median/worst images."
+)
 @click.option("--no-grid", is_flag=True, help="Curves only, no qualitative grid.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the figures.")
 def plot(runs_dir, dataset_name, methods, stems, rank_by, no_grid, out):
@@ -34,8 +45,15 @@ def plot(runs_dir, dataset_name, methods, stems, rank_by, no_grid, out):
     """
     from ..plots import plot_runs
 
-    written, warnings = plot_runs(runs_dir, out, dataset=dataset_name, methods=split_names(methods),
-                                  stems=split_names(stems) or None, rank_by=rank_by, qualitative=not no_grid)
+    written, warnings = plot_runs(
+        runs_dir,
+        out,
+        dataset=dataset_name,
+        methods=split_names(methods),
+        stems=split_names(stems) or None,
+        rank_by=rank_by,
+        qualitative=not no_grid,
+    )
     for line in warnings:
         err_console().print(f"warning: {line}")
     for path in written:

@@ -13,11 +13,23 @@ from .plot import split_names
 
 @cli.command()
 @click.argument("runs_dir", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the site (index.html and its files).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="Folder for the site (index.html and its files)."
+)
 @click.option("--dataset", "dataset_name", help="Only results on this dataset.")
-@click.option("--methods", multiple=True, metavar="NAMES", help="Only these rows (method folder names or ids); comma-separated or repeated.")
-@click.option("--max-side", type=click.IntRange(min=0), default=384, show_default=True,
-              help="Shrink images so their longer side is at most this many pixels (0: full size).")
+@click.option(
+    "--methods",
+    multiple=True,
+    metavar="NAMES",
+    help="Only these rows (method folder names or ids); comma-separated or repeated.",
+)
+@click.option(
+    "--max-side",
+    type=click.IntRange(min=0),
+    default=384,
+    show_default=True,
+    help="Shrink images so their longer side is at most this many pixels (0: full size).",
+)
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Threads encoding images.")
 @click.option("--title", help="Page title (default: from RUNS_DIR).")
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
@@ -31,8 +43,15 @@ def report(runs_dir, out, dataset_name, methods, max_side, workers, title, as_js
 
     from ..report import build_report
 
-    summary, warnings = build_report(runs_dir, out, dataset=dataset_name, methods=split_names(methods),
-                                     max_side=max_side or None, workers=workers, title=title)
+    summary, warnings = build_report(
+        runs_dir,
+        out,
+        dataset=dataset_name,
+        methods=split_names(methods),
+        max_side=max_side or None,
+        workers=workers,
+        title=title,
+    )
     for line in warnings:
         err_console().print(f"warning: {line}")
     if as_json:

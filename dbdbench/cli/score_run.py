@@ -25,20 +25,45 @@ from .leaderboard import save_options, save_result_copy
 @click.option("--maps", "maps_dir", required=True, type=click.Path(path_type=Path), help="Folder of predicted maps.")
 @dataset_options
 @click.option("--map-suffix", default="", help="Map file name = <stem><suffix>.<ext>, e.g. _HiFSTBlurMap.")
-@click.option("--map-polarity", type=click.Choice(["focus", "blur"]), default="focus", show_default=True, help="White map pixels mean in focus, or blurred.")
+@click.option(
+    "--map-polarity",
+    type=click.Choice(["focus", "blur"]),
+    default="focus",
+    show_default=True,
+    help="White map pixels mean in focus, or blurred.",
+)
 @protocol_options
 @click.option("--allow-missing", is_flag=True, help="Score the GT images that have a map; report how many have none.")
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable files and report them, instead of stopping.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Threads decoding files.")
-@click.option("--out", type=click.Path(path_type=Path), help="Also write result[.<split>.<protocol>].json and per_image[...].csv into this folder.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Also write result[.<split>.<protocol>].json and per_image[...].csv into this folder.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--name", help="The method's name in results and leaderboards (default: the maps folder's name).")
 @click.option("--kind", type=click.Choice(["handcrafted", "learned"]), help="The method's kind, for leaderboards.")
 @click.option("--paper", help="The method's paper, e.g. 'Zhao et al., TIP 2021', for leaderboards.")
 @click.option("--training-data", help="What the method was trained on, for leaderboards.")
 @save_options
-def score(maps_dir, map_suffix, map_polarity, allow_missing, skip_bad, workers, out, as_json,
-          name, kind, paper, training_data, save_to_leaderboard, leaderboard_dir, **kw):
+def score(
+    maps_dir,
+    map_suffix,
+    map_polarity,
+    allow_missing,
+    skip_bad,
+    workers,
+    out,
+    as_json,
+    name,
+    kind,
+    paper,
+    training_data,
+    save_to_leaderboard,
+    leaderboard_dir,
+    **kw,
+):
     """Score precomputed maps from any method against a dataset's ground truth."""
     from ..api import list_samples, result_name, score_maps
     from ..errors import DbdbenchError
@@ -52,11 +77,22 @@ def score(maps_dir, map_suffix, map_polarity, allow_missing, skip_bad, workers, 
     dataset = dataset_from(kw)
     listing = list_samples(dataset, subset=subset)
     method = {"id": name or Path(maps_dir).name, "maps": str(maps_dir)}
-    method.update({k: v for k, v in (("name", name), ("kind", kind), ("paper", paper), ("training_data", training_data)) if v})
+    method.update(
+        {k: v for k, v in (("name", name), ("kind", kind), ("paper", paper), ("training_data", training_data)) if v}
+    )
     with progress_bar("scoring", len(listing.samples)) as advance:
         result, per_image = score_maps(
-            maps_dir, dataset, listing, protocol, map_suffix=map_suffix, map_polarity=map_polarity,
-            allow_missing=allow_missing, skip_bad=skip_bad, workers=workers, method=method, progress=advance,
+            maps_dir,
+            dataset,
+            listing,
+            protocol,
+            map_suffix=map_suffix,
+            map_polarity=map_polarity,
+            allow_missing=allow_missing,
+            skip_bad=skip_bad,
+            workers=workers,
+            method=method,
+            progress=advance,
         )
     stem = result_name(dataset, protocol, None, subset)
     if out is not None:
@@ -77,12 +113,27 @@ def score(maps_dir, map_suffix, map_polarity, allow_missing, skip_bad, workers, 
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (learned methods).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True, help="Runs folder.")
 @protocol_options
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Processes predicting in parallel.")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Processes predicting in parallel."
+)
 @click.option("--force", is_flag=True, help="Recompute maps even if cached.")
 @click.option("--skip-bad", is_flag=True, help="Skip images that fail and report them, instead of stopping.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @save_options
-def run(method_id, method_option, limit, device, out, workers, force, skip_bad, as_json, save_to_leaderboard, leaderboard_dir, **kw):
+def run(
+    method_id,
+    method_option,
+    limit,
+    device,
+    out,
+    workers,
+    force,
+    skip_bad,
+    as_json,
+    save_to_leaderboard,
+    leaderboard_dir,
+    **kw,
+):
     """Run a method on a dataset: predict, cache maps as PNG, score from the cache."""
     from ..api import list_samples, result_name, run_method
 
@@ -96,9 +147,18 @@ def run(method_id, method_option, limit, device, out, workers, force, skip_bad, 
     stem = result_name(dataset, protocol, limit, subset)
     with progress_bar(f"{method_id} on {dataset.name}", n) as advance:
         result, run_dir = run_method(
-            method_id, dataset, listing, protocol, out=out, options=options,
-            device=device, force=force, skip_bad=skip_bad, workers=workers,
-            result_stem=stem, progress=advance,
+            method_id,
+            dataset,
+            listing,
+            protocol,
+            out=out,
+            options=options,
+            device=device,
+            force=force,
+            skip_bad=skip_bad,
+            workers=workers,
+            result_stem=stem,
+            progress=advance,
         )
     if not as_json:
         err_console().print(f"maps and results in {run_dir}")
@@ -117,4 +177,3 @@ def method_row(method_id: str, options: dict) -> str:
     cls = get_registry().method(method_id)
     resolved = resolve_options(cls, options)
     return method_dir_name(method_id, {k: v for k, v in resolved.items() if v != cls.options.get(k)})
-

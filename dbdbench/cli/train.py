@@ -28,15 +28,24 @@ def _train_progress(label: str, enabled: bool):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}  {task.fields[ips]} img/s"), TimeRemainingColumn(),
-            console=err_console(), transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}  {task.fields[ips]} img/s"),
+            TimeRemainingColumn(),
+            console=err_console(),
+            transient=False,
         ) as progress:
             task = progress.add_task(label, total=None, loss="-", ips="-")
 
             def update(step, total, stats):
-                progress.update(task, completed=step, total=total, loss=f"{stats.get('loss', float('nan')):.4f}",
-                                ips=f"{stats.get('images_per_s', float('nan')):.1f}")
+                progress.update(
+                    task,
+                    completed=step,
+                    total=total,
+                    loss=f"{stats.get('loss', float('nan')):.4f}",
+                    ips=f"{stats.get('images_per_s', float('nan')):.1f}",
+                )
 
             yield update
         return
@@ -54,21 +63,55 @@ def _train_progress(label: str, enabled: bool):
 
 @cli.command()
 @click.option("--method", "method_id", required=True, help="Learned method id (see 'dbdbench list methods').")
-@click.option("--dataset", "dataset_name", default="synth", show_default=True, help="Training data adapter (any with GT; selfgen reads no GT).")
+@click.option(
+    "--dataset",
+    "dataset_name",
+    default="synth",
+    show_default=True,
+    help="Training data adapter (any with GT; selfgen reads no GT).",
+)
 @click.option("--root", type=click.Path(path_type=Path), help="Dataset root.")
 @click.option("--split", help="Dataset split (default: the method's training split of the dataset, e.g. train).")
-@click.option("--dataset-option", "dataset_option", multiple=True, metavar="KEY=VALUE", help="Adapter option (e.g. n=2000 for synth).")
-@click.option("--option", "method_option", multiple=True, metavar="KEY=VALUE", help="Method/training option, e.g. variant=lite.")
+@click.option(
+    "--dataset-option",
+    "dataset_option",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Adapter option (e.g. n=2000 for synth).",
+)
+@click.option(
+    "--option", "method_option", multiple=True, metavar="KEY=VALUE", help="Method/training option, e.g. variant=lite."
+)
 @click.option("--steps", type=int, help="Total optimiser steps to reach (a resumed run trains the rest).")
 @click.option("--epochs", type=int, help="Or: passes over the training set.")
 @click.option("--batch-size", type=int, help="Images per step per process (default: the method's).")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
-@click.option("--out", type=click.Path(path_type=Path), help="Training folder: checkpoints, loss log, weights (default: runs/train/<method>).")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Training folder: checkpoints, loss log, weights (default: runs/train/<method>).",
+)
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint in --out.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of initialisation, data order and augmentation.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of initialisation, data order and augmentation."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the training summary as JSON.")
-def train(method_id, dataset_name, root, split, dataset_option, method_option, steps, epochs, batch_size, device,
-          out, resume, seed, as_json):
+def train(
+    method_id,
+    dataset_name,
+    root,
+    split,
+    dataset_option,
+    method_option,
+    steps,
+    epochs,
+    batch_size,
+    device,
+    out,
+    resume,
+    seed,
+    as_json,
+):
     """Train a learned method (checkpoints, loss log, resume; DDP under torchrun)."""
     import json
 
@@ -76,12 +119,23 @@ def train(method_id, dataset_name, root, split, dataset_option, method_option, s
     from ..training import TrainRequest, run_training
 
     warn_plugin_failures()
-    dataset = open_dataset(dataset_name, root=root, split=split or _training_split(dataset_name),
-                           options=parse_option_pairs(dataset_option))
+    dataset = open_dataset(
+        dataset_name,
+        root=root,
+        split=split or _training_split(dataset_name),
+        options=parse_option_pairs(dataset_option),
+    )
     request = TrainRequest(
-        method_id=method_id, dataset=dataset, out=Path(out) if out else Path("runs") / "train" / method_id,
-        options=parse_option_pairs(method_option), steps=steps, epochs=epochs, batch_size=batch_size,
-        device=device, resume=resume, seed=seed,
+        method_id=method_id,
+        dataset=dataset,
+        out=Path(out) if out else Path("runs") / "train" / method_id,
+        options=parse_option_pairs(method_option),
+        steps=steps,
+        epochs=epochs,
+        batch_size=batch_size,
+        device=device,
+        resume=resume,
+        seed=seed,
     )
     with _train_progress(f"train {method_id}", enabled=request.rank == 0) as on_progress:
         request.on_progress = on_progress

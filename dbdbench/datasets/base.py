@@ -9,9 +9,10 @@ pixels white), so every method and metric downstream sees in-focus = 1.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Iterable, Literal
+from typing import Any, ClassVar, Literal
 
 from ..errors import DatasetError
 from ..io import IMAGE_EXTENSIONS
@@ -73,13 +74,16 @@ class Dataset:
     accepted_options: ClassVar[dict[str, str] | None] = None
 
     def __init__(
-        self, root: str | Path | None = None, split: str | None = None, *, gt_polarity: str | None = None, **options: Any
+        self,
+        root: str | Path | None = None,
+        split: str | None = None,
+        *,
+        gt_polarity: str | None = None,
+        **options: Any,
     ):
         self.split = split or self.default_split
         if self.split not in self.splits:
-            raise DatasetError(
-                f"dataset {self.name!r} has no split {self.split!r} (splits: {', '.join(self.splits)})"
-            )
+            raise DatasetError(f"dataset {self.name!r} has no split {self.split!r} (splits: {', '.join(self.splits)})")
         if self.accepted_options is not None:
             unknown = sorted(set(options) - set(self.accepted_options))
             if unknown:
@@ -109,7 +113,12 @@ class Dataset:
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"name": self.name, "split": self.split, "root": str(self.root), "gt_polarity": self.gt_polarity}
+        d: dict[str, Any] = {
+            "name": self.name,
+            "split": self.split,
+            "root": str(self.root),
+            "gt_polarity": self.gt_polarity,
+        }
         expected = self.expected_counts.get(self.split)
         if expected is not None:
             d["n_expected"] = expected
@@ -207,8 +216,7 @@ def pair_images_and_gt(
         missing = [s for s in wanted if s not in gts]
         if missing:
             raise DatasetError(
-                f"{gt_dir}: {len(missing)} of {len(wanted)} listed images have no ground truth "
-                f"(first: {missing[0]!r})"
+                f"{gt_dir}: {len(missing)} of {len(wanted)} listed images have no ground truth (first: {missing[0]!r})"
             )
         keys = sorted(wanted)
     else:

@@ -55,7 +55,10 @@ class DUT(Dataset):
     default_split = "test"
     #: layout -> split -> (photo folder, GT folder)
     layouts = {
-        "official": {"test": ("DUT500S-Testing", "DUT500GT-Testing"), "train": ("DUT600S_Training", "DUT600GT_Training")},
+        "official": {
+            "test": ("DUT500S-Testing", "DUT500GT-Testing"),
+            "train": ("DUT600S_Training", "DUT600GT_Training"),
+        },
         "zhao320": {"test": ("dut500-source", "dut500-gt")},
     }
     source = "http://ice.dlut.edu.cn/ZhaoWenda/DBD.html (the authors' page: DUT500 test, DUT600 train)"
@@ -71,7 +74,9 @@ class DUT(Dataset):
         super().__init__(root=root, split=split, **options)
         self.layout_choice = str(options.get("layout") or "auto")
         if self.layout_choice not in ("auto", *self.layouts):
-            raise DatasetError(f"dataset 'dut': option layout={self.layout_choice!r}: expected official, zhao320 or auto")
+            raise DatasetError(
+                f"dataset 'dut': option layout={self.layout_choice!r}: expected official, zhao320 or auto"
+            )
         self.layout_read: str | None = None
 
     def list(self) -> Listing:

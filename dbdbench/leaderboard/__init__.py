@@ -12,6 +12,16 @@ from .render import FORMATS, render
 from .store import DEFAULT_DIR, save_result, save_timing
 
 __all__ = [
-    "DEFAULT_DIR", "FORMATS", "Leaderboard", "NoResultsError", "Spec",
-    "build", "check", "collect", "render", "row_id", "save_result", "save_timing",
+    "DEFAULT_DIR",
+    "FORMATS",
+    "Leaderboard",
+    "NoResultsError",
+    "Spec",
+    "build",
+    "check",
+    "collect",
+    "render",
+    "row_id",
+    "save_result",
+    "save_timing",
 ]

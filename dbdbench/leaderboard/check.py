@@ -48,7 +48,7 @@ class Spec:
         return " ".join(shlex.quote(p) for p in parts)
 
     @classmethod
-    def parse(cls, command: str) -> "Spec":
+    def parse(cls, command: str) -> Spec:
         words = shlex.split(command)
         if words[:2] != ["dbdbench", "leaderboard"]:
             raise DbdbenchError(f"not a leaderboard command: {command!r}")
@@ -71,7 +71,9 @@ def build(spec: Spec, base: Path | None = None):
     dirs = [base / d for d in spec.dirs]
     board, problems, warnings = collect(dirs, datasets=spec.datasets, timing=spec.timing)
     if problems:
-        listed = "; ".join(str(p) for p in problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        listed = "; ".join(str(p) for p in problems[:5]) + (
+            f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        )
         raise NoResultsError(f"{len(problems)} unreadable result file(s) or missing folder(s): {listed}")
     if not board.accuracy and not board.timing:
         where = ", ".join(spec.dirs)
@@ -97,9 +99,9 @@ def find_tables(folder: Path) -> list[Path]:
     """Generated tables under ``folder`` (by extension and marker line), outside result folders."""
     found = []
     for path in sorted(folder.rglob("*")):
-        if path.suffix in EXTENSIONS and path.is_file() and "results" not in path.relative_to(folder).parts[:-1]:
-            if recorded_command(path):
-                found.append(path)
+        in_results = "results" in path.relative_to(folder).parts[:-1]
+        if path.suffix in EXTENSIONS and path.is_file() and not in_results and recorded_command(path):
+            found.append(path)
     return found
 
 
@@ -128,7 +130,7 @@ def check_table(path: Path) -> Outcome:
         if here != out.resolve():
             return Outcome(path, False, f"recorded --out {spec.out} is another file")
     else:
-        if here.parts[-len(out.parts):] != out.parts:
+        if here.parts[-len(out.parts) :] != out.parts:
             return Outcome(path, False, f"recorded --out {spec.out} does not name this file")
         base = Path(*here.parts[: len(here.parts) - len(out.parts)])
     try:
@@ -137,10 +139,14 @@ def check_table(path: Path) -> Outcome:
         return Outcome(path, False, str(exc))
     current = path.read_text(encoding="utf-8")
     if text != current:
-        diff = list(difflib.unified_diff(current.splitlines(), text.splitlines(), "committed", "from results", lineterm="", n=1))
+        diff = list(
+            difflib.unified_diff(current.splitlines(), text.splitlines(), "committed", "from results", lineterm="", n=1)
+        )
         return Outcome(path, False, f"differs from what the result files produce (re-run: {command})", diff)
     if board.dirty:
-        return Outcome(path, False, "made from results of a modified checkout (git revision -dirty): " + "; ".join(board.dirty[:3]))
+        return Outcome(
+            path, False, "made from results of a modified checkout (git revision -dirty): " + "; ".join(board.dirty[:3])
+        )
     return Outcome(path, True)
 
 

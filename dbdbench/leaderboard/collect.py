@@ -9,9 +9,10 @@ compares a GPU latency with a CPU one, or a latency with an accuracy, by acciden
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..errors import DbdbenchError
 from ..metrics import METRICS
@@ -114,7 +115,8 @@ class Row:
 def _scalar_items(protocol: dict[str, Any]) -> list[tuple[str, Any]]:
     """The protocol's scoring options (every scalar field except those that describe the preset)."""
     return [
-        (k, v) for k, v in protocol.items()
+        (k, v)
+        for k, v in protocol.items()
         if k not in PROTOCOL_INFO and (v is None or isinstance(v, (str, int, float, bool)))
     ]
 
@@ -215,10 +217,18 @@ class Leaderboard:
     @property
     def dirty(self) -> list[str]:
         """Rows produced from a modified checkout (their git revision ends in -dirty)."""
-        out = [f"{r.path} ({r.result['environment'].get('git_revision')})" for t in self.accuracy for r in t.rows
-               if str(r.result.get("environment", {}).get("git_revision", "")).endswith("-dirty")]
-        out += [f"{p} ({rec['environment'].get('git_revision')})" for t in self.timing for _, rec, p in t.rows
-                if str(rec.get("environment", {}).get("git_revision", "")).endswith("-dirty")]
+        out = [
+            f"{r.path} ({r.result['environment'].get('git_revision')})"
+            for t in self.accuracy
+            for r in t.rows
+            if str(r.result.get("environment", {}).get("git_revision", "")).endswith("-dirty")
+        ]
+        out += [
+            f"{p} ({rec['environment'].get('git_revision')})"
+            for t in self.timing
+            for _, rec, p in t.rows
+            if str(rec.get("environment", {}).get("git_revision", "")).endswith("-dirty")
+        ]
         return out
 
 
@@ -233,16 +243,22 @@ def looks_like_result(obj: Any) -> bool:
         return False
     metrics = obj["metrics"]
     return (
-        "name" in obj["dataset"] and "name" in obj["protocol"] and isinstance(obj.get("n_images"), int)
+        "name" in obj["dataset"]
+        and "name" in obj["protocol"]
+        and isinstance(obj.get("n_images"), int)
         and all(isinstance(metrics.get(k), (int, float)) for k in REQUIRED_METRICS)
     )
 
 
 def looks_like_timing(obj: Any) -> bool:
     return (
-        isinstance(obj, dict) and obj.get("record") == "timing" and isinstance(obj.get("method"), dict)
-        and isinstance(obj.get("median_ms"), (int, float)) and isinstance(obj.get("p90_ms"), (int, float))
-        and isinstance(obj.get("device"), str) and isinstance(obj.get("environment"), dict)
+        isinstance(obj, dict)
+        and obj.get("record") == "timing"
+        and isinstance(obj.get("method"), dict)
+        and isinstance(obj.get("median_ms"), (int, float))
+        and isinstance(obj.get("p90_ms"), (int, float))
+        and isinstance(obj.get("device"), str)
+        and isinstance(obj.get("environment"), dict)
     )
 
 
@@ -277,14 +293,23 @@ def read_records(dirs: Iterable[str | Path]) -> tuple[list[tuple[Path, dict]], l
             try:
                 obj = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                problems.append(Problem(path, f"unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"))
+                problems.append(
+                    Problem(path, f"unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
+                )
                 continue
             if looks_like_result(obj):
                 results.append((path, obj))
             elif looks_like_timing(obj):
                 timings.append((path, obj))
-            elif path.name.startswith("result") or (isinstance(obj, dict) and ("metrics" in obj or obj.get("record") == "timing")):
-                problems.append(Problem(path, "not a complete dbdbench result (missing protocol, dataset, method, metrics or environment)"))
+            elif path.name.startswith("result") or (
+                isinstance(obj, dict) and ("metrics" in obj or obj.get("record") == "timing")
+            ):
+                problems.append(
+                    Problem(
+                        path,
+                        "not a complete dbdbench result (missing protocol, dataset, method, metrics or environment)",
+                    )
+                )
     return results, timings, problems
 
 
@@ -298,7 +323,9 @@ def _protocol_order(name: str) -> tuple[int, str]:
     return (names.index(base) if base in names else len(names), str(name))
 
 
-def group_accuracy(results: list[tuple[Path, dict]], datasets: Iterable[str] = ()) -> tuple[list[AccuracyTable], list[str]]:
+def group_accuracy(
+    results: list[tuple[Path, dict]], datasets: Iterable[str] = ()
+) -> tuple[list[AccuracyTable], list[str]]:
     """One table per (dataset, split, protocol, file list); one row per row id (first file wins, with a warning)."""
     wanted = set(datasets)
     tables: dict[tuple, AccuracyTable] = {}
@@ -308,12 +335,16 @@ def group_accuracy(results: list[tuple[Path, dict]], datasets: Iterable[str] = (
         if wanted and ds.get("name") not in wanted:
             continue
         key = (ds["name"], ds.get("split"), _protocol_key(result["protocol"]), ds.get("file_list_hash"))
-        table = tables.setdefault(key, AccuracyTable(ds["name"], ds.get("split"), result["protocol"], ds.get("file_list_hash")))
+        table = tables.setdefault(
+            key, AccuracyTable(ds["name"], ds.get("split"), result["protocol"], ds.get("file_list_hash"))
+        )
         rid = row_id(result, path)
         twin = next((r for r in table.rows if r.row == rid), None)
         if twin is not None:  # e.g. runs/ and its saved copy in leaderboards/results: say so only if they disagree
             if twin.metrics != result["metrics"]:
-                warnings.append(f"{path}: same row {rid!r} as {twin.path} in one table, other numbers; keeping the first")
+                warnings.append(
+                    f"{path}: same row {rid!r} as {twin.path} in one table, other numbers; keeping the first"
+                )
             continue
         table.rows.append(Row(rid, result, path))
     primary = next(iter(METRICS))
@@ -322,7 +353,13 @@ def group_accuracy(results: list[tuple[Path, dict]], datasets: Iterable[str] = (
         table.rows.sort(key=lambda r: (sign * r.metrics[primary], r.row))
     ordered = sorted(
         tables.values(),
-        key=lambda t: (t.dataset, str(t.split), -t.n_images, str(t.file_list_hash), _protocol_order(t.protocol.get("name"))),
+        key=lambda t: (
+            t.dataset,
+            str(t.split),
+            -t.n_images,
+            str(t.file_list_hash),
+            _protocol_order(t.protocol.get("name")),
+        ),
     )
     return ordered, warnings
 
@@ -345,7 +382,14 @@ def group_timing(timings: list[tuple[Path, dict]], rows: set[str] | None = None)
         device = str(record["device"])
         table = tables.setdefault((device, machine_of(record)), TimingTable(device, machine_of(record)))
         size = (record.get("input") or {}).get("height"), (record.get("input") or {}).get("width")
-        twin = next((p for r, rec, p in table.rows if r == rid and ((rec.get("input") or {}).get("height"), (rec.get("input") or {}).get("width")) == size), None)
+        twin = next(
+            (
+                p
+                for r, rec, p in table.rows
+                if r == rid and ((rec.get("input") or {}).get("height"), (rec.get("input") or {}).get("width")) == size
+            ),
+            None,
+        )
         if twin is not None:
             warnings.append(f"{path}: same method {rid!r} and input size as {twin} on one machine; keeping the first")
             continue

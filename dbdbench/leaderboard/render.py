@@ -106,11 +106,15 @@ def accuracy_sections(table: AccuracyTable) -> list[Section]:
     best = {m: _best(columns[m], METRICS[m][1]) for m in metrics}
     rows = []
     for i, r in enumerate(table.rows):
-        rows.append([method_cell(r), Cell(r.kind), Cell(r.paper), Cell(r.training_data)]
-                    + [Cell(columns[m][i], bold=i in best[m]) for m in metrics])
+        rows.append(
+            [method_cell(r), Cell(r.kind), Cell(r.paper), Cell(r.training_data)]
+            + [Cell(columns[m][i], bold=i in best[m]) for m in metrics]
+        )
     section.grid = Grid(header, rows, [False] * 4 + [True] * len(metrics))
     if any(r.scored_maps for r in table.rows):
-        section.notes.append(f"{SCORED_MARK} scored from precomputed maps with `dbdbench score` (e.g. the authors' released maps), not predicted by dbdbench.")
+        section.notes.append(
+            f"{SCORED_MARK} scored from precomputed maps with `dbdbench score` (e.g. the authors' released maps), not predicted by dbdbench."
+        )
     for m, note in undefined.items():
         if m in metrics:
             section.notes.append(f"{UNDEFINED_MARK} `{m}`: {note}.")
@@ -134,18 +138,29 @@ def coc_sections(table: AccuracyTable) -> list[Section]:
     pixels = {b["band_px"]: b.get("pixels") for b in rows[0].result["coc_bands"]}
     out = []
     for key, title, better, blurb in (
-        ("predicted_in_focus", "Fraction of pixels predicted in focus, by true circle of confusion", None,
-         "Pixels of all images pooled by their true CoC diameter (px); a pixel is predicted in focus when its "
-         "score is at or above the protocol's fixed threshold. Near 1 in the sharp band, it should fall to 0 as "
-         "the CoC grows: where it falls is how much blur a method needs before it notices."),
-        ("accuracy", "Accuracy by true circle of confusion", "higher",
-         "Fraction of pixels of each CoC band classified correctly (in focus or not) at the fixed threshold."),
+        (
+            "predicted_in_focus",
+            "Fraction of pixels predicted in focus, by true circle of confusion",
+            None,
+            "Pixels of all images pooled by their true CoC diameter (px); a pixel is predicted in focus when its "
+            "score is at or above the protocol's fixed threshold. Near 1 in the sharp band, it should fall to 0 as "
+            "the CoC grows: where it falls is how much blur a method needs before it notices.",
+        ),
+        (
+            "accuracy",
+            "Accuracy by true circle of confusion",
+            "higher",
+            "Fraction of pixels of each CoC band classified correctly (in focus or not) at the fixed threshold.",
+        ),
     ):
         section = Section(title, level=3, paragraphs=[blurb])
         header = ["method"] + [f"CoC {b} px" for b in bands]
         cols = [[_fmt(_band(r, b, key)) for r in rows] for b in bands]
         best = [_best(c, better) if better else set() for c in cols]
-        grid_rows = [[method_cell(r)] + [Cell(cols[j][i], bold=i in best[j]) for j in range(len(bands))] for i, r in enumerate(rows)]
+        grid_rows = [
+            [method_cell(r)] + [Cell(cols[j][i], bold=i in best[j]) for j in range(len(bands))]
+            for i, r in enumerate(rows)
+        ]
         section.grid = Grid(header, grid_rows, [False] + [True] * len(bands))
         section.notes.append("Pixels per band: " + ", ".join(f"{b}: {pixels[b]}" for b in bands) + ".")
         out.append(section)
@@ -175,19 +190,41 @@ def timing_sections(table: TimingTable) -> list[Section]:
     rows = []
     for rid, rec, _ in table.rows:
         size = rec.get("input") or {}
-        weights = "random" if rec.get("random_weights") else ("trained" if rec["method"].get("kind") == "learned" else "-")
-        rows.append([
-            Cell(rid, code=True), Cell(str(rec["method"].get("kind") or "-")),
-            Cell(f"{size.get('height')}x{size.get('width')}"), Cell(str(rec.get("threads") or "-")),
-            Cell(_ms(rec.get("model"))), Cell(_ms(rec.get("end_to_end"))),
-            Cell(f"{rec.get('repeats')} / {rec.get('warmup')}"), Cell(weights), Cell(str(rec.get("torch") or "-")),
-        ])
+        weights = (
+            "random" if rec.get("random_weights") else ("trained" if rec["method"].get("kind") == "learned" else "-")
+        )
+        rows.append(
+            [
+                Cell(rid, code=True),
+                Cell(str(rec["method"].get("kind") or "-")),
+                Cell(f"{size.get('height')}x{size.get('width')}"),
+                Cell(str(rec.get("threads") or "-")),
+                Cell(_ms(rec.get("model"))),
+                Cell(_ms(rec.get("end_to_end"))),
+                Cell(f"{rec.get('repeats')} / {rec.get('warmup')}"),
+                Cell(weights),
+                Cell(str(rec.get("torch") or "-")),
+            ]
+        )
     section.grid = Grid(
-        ["method", "kind", "input", "threads", "model only, ms", "end to end, ms", "repeats / warm-up", "weights", "torch"],
-        rows, [False, False, False, True, True, True, True, False, False],
+        [
+            "method",
+            "kind",
+            "input",
+            "threads",
+            "model only, ms",
+            "end to end, ms",
+            "repeats / warm-up",
+            "weights",
+            "torch",
+        ],
+        rows,
+        [False, False, False, True, True, True, True, False, False],
     )
     if any(rec.get("random_weights") for _, rec, _ in table.rows):
-        section.notes.append("weights random: no trained weights exist for that variant; the network ran untrained, for timing only.")
+        section.notes.append(
+            "weights random: no trained weights exist for that variant; the network ran untrained, for timing only."
+        )
     versions = sorted({str(rec.get("environment", {}).get("dbdbench")) for _, rec, _ in table.rows})
     section.footer = _footer(versions, table.revisions)
     section.code = table.commands
@@ -234,8 +271,10 @@ def _inline(text: str, code, bold, plain) -> str:
 
 
 def generated_line(command: str) -> str:
-    return (f"Generated by `{command}`; do not edit by hand: `dbdbench leaderboard --check` "
-            "verifies that it matches the result files.")
+    return (
+        f"Generated by `{command}`; do not edit by hand: `dbdbench leaderboard --check` "
+        "verifies that it matches the result files."
+    )
 
 
 def render(board: Leaderboard, fmt: str = "md", command: str | None = None) -> str:
@@ -280,35 +319,95 @@ def render_csv(board: Leaderboard, command: str | None = None) -> str:
     if command:
         buf.write(f"# {generated_line(command)}\n")
     metrics = list(METRICS)
-    fields = (["table", "dataset", "split", "protocol", "file_list_hash", "n_images", "n_expected",
-               "method", "kind", "paper", "training_data", "scored_maps"] + metrics
-              + ["device", "machine", "input", "threads", "model_median_ms", "model_p90_ms", "median_ms", "p90_ms", "random_weights"])
+    fields = (
+        [
+            "table",
+            "dataset",
+            "split",
+            "protocol",
+            "file_list_hash",
+            "n_images",
+            "n_expected",
+            "method",
+            "kind",
+            "paper",
+            "training_data",
+            "scored_maps",
+        ]
+        + metrics
+        + [
+            "device",
+            "machine",
+            "input",
+            "threads",
+            "model_median_ms",
+            "model_p90_ms",
+            "median_ms",
+            "p90_ms",
+            "random_weights",
+        ]
+    )
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for t in board.accuracy:
         for r in t.rows:
-            row = {"table": "accuracy", "dataset": t.dataset, "split": t.split, "protocol": t.protocol.get("name"),
-                   "file_list_hash": t.file_list_hash, "n_images": t.n_images, "n_expected": t.n_expected,
-                   "method": r.row, "kind": r.method.get("kind"), "paper": r.method.get("paper"),
-                   "training_data": r.training_data, "scored_maps": r.scored_maps}
+            row = {
+                "table": "accuracy",
+                "dataset": t.dataset,
+                "split": t.split,
+                "protocol": t.protocol.get("name"),
+                "file_list_hash": t.file_list_hash,
+                "n_images": t.n_images,
+                "n_expected": t.n_expected,
+                "method": r.row,
+                "kind": r.method.get("kind"),
+                "paper": r.method.get("paper"),
+                "training_data": r.training_data,
+                "scored_maps": r.scored_maps,
+            }
             row.update({m: repr(float(r.metrics[m])) for m in metrics if m in r.metrics})
             writer.writerow(row)
     for t in board.timing:
         for rid, rec, _ in t.rows:
             size = rec.get("input") or {}
             model = rec.get("model") or {}
-            writer.writerow({
-                "table": "timing", "method": rid, "kind": rec["method"].get("kind"), "paper": rec["method"].get("paper"),
-                "device": t.device, "machine": t.machine, "input": f"{size.get('height')}x{size.get('width')}",
-                "threads": rec.get("threads"), "model_median_ms": model.get("median_ms"), "model_p90_ms": model.get("p90_ms"),
-                "median_ms": rec["median_ms"], "p90_ms": rec["p90_ms"], "random_weights": bool(rec.get("random_weights")),
-            })
+            writer.writerow(
+                {
+                    "table": "timing",
+                    "method": rid,
+                    "kind": rec["method"].get("kind"),
+                    "paper": rec["method"].get("paper"),
+                    "device": t.device,
+                    "machine": t.machine,
+                    "input": f"{size.get('height')}x{size.get('width')}",
+                    "threads": rec.get("threads"),
+                    "model_median_ms": model.get("median_ms"),
+                    "model_p90_ms": model.get("p90_ms"),
+                    "median_ms": rec["median_ms"],
+                    "p90_ms": rec["p90_ms"],
+                    "random_weights": bool(rec.get("random_weights")),
+                }
+            )
     return buf.getvalue()
 
 
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                  "↑": r"$\uparrow$", "↓": r"$\downarrow$", "†": r"\textsuperscript{\dag}", "‡": r"\textsuperscript{\ddag}", "·": r"$\cdot$"}
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "↑": r"$\uparrow$",
+    "↓": r"$\downarrow$",
+    "†": r"\textsuperscript{\dag}",
+    "‡": r"\textsuperscript{\ddag}",
+    "·": r"$\cdot$",
+}
 
 
 def _tex(text: str) -> str:
@@ -321,7 +420,7 @@ def _tex_inline(text: str) -> str:
 
 def render_latex(board: Leaderboard, command: str | None = None) -> str:
     """A LaTeX fragment (needs ``booktabs``): one ``table`` per section, notes below it."""
-    title, intro, sections = document(board)
+    title, _intro, sections = document(board)
     out = []
     if command:
         out += [f"% {generated_line(command)}", ""]
@@ -331,7 +430,12 @@ def render_latex(board: Leaderboard, command: str | None = None) -> str:
         out += [r"\caption{" + _tex_inline(s.heading) + "}"]
         if s.grid:
             cols = "".join("r" if n else "l" for n in s.grid.numeric)
-            out += [r"\begin{tabular}{" + cols + "}", r"\toprule", " & ".join(_tex(h) for h in s.grid.header) + r" \\", r"\midrule"]
+            out += [
+                r"\begin{tabular}{" + cols + "}",
+                r"\toprule",
+                " & ".join(_tex(h) for h in s.grid.header) + r" \\",
+                r"\midrule",
+            ]
             for row in s.grid.rows:
                 cells = []
                 for c in row:
@@ -347,7 +451,9 @@ def render_latex(board: Leaderboard, command: str | None = None) -> str:
 
 
 def _html_inline(text: str) -> str:
-    return _inline(text, lambda s: f"<code>{html.escape(s)}</code>", lambda s: f"<strong>{html.escape(s)}</strong>", html.escape)
+    return _inline(
+        text, lambda s: f"<code>{html.escape(s)}</code>", lambda s: f"<strong>{html.escape(s)}</strong>", html.escape
+    )
 
 
 _CSS = (
@@ -363,15 +469,25 @@ def render_html(board: Leaderboard, command: str | None = None) -> str:
     title, intro, sections = document(board)
     out = ["<!DOCTYPE html>"]
     if command:
-        out.append(f"<!-- {generated_line(command).replace('--', '&#45;&#45;')} -->")  # '--' may not appear in a comment
-    out += ['<html lang="en"><head><meta charset="utf-8">', f"<title>{html.escape(title)}</title>",
-            f"<style>{_CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
+        out.append(
+            f"<!-- {generated_line(command).replace('--', '&#45;&#45;')} -->"
+        )  # '--' may not appear in a comment
+    out += [
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
     out += [f"<p>{_html_inline(p)}</p>" for p in intro]
     for s in sections:
         out.append(f"<h{s.level}>{_html_inline(s.heading)}</h{s.level}>")
         out += [f"<p>{_html_inline(p)}</p>" for p in s.paragraphs]
         if s.grid:
-            out.append("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in s.grid.header) + "</tr></thead><tbody>")
+            out.append(
+                "<table><thead><tr>"
+                + "".join(f"<th>{html.escape(h)}</th>" for h in s.grid.header)
+                + "</tr></thead><tbody>"
+            )
             for row in s.grid.rows:
                 cells = []
                 for c, numeric in zip(row, s.grid.numeric):
@@ -384,6 +500,9 @@ def render_html(board: Leaderboard, command: str | None = None) -> str:
         if s.notes:
             out.append('<p class="notes">' + "<br>".join(_html_inline(n) for n in s.notes) + "</p>")
         if s.footer:
-            out += [f'<p class="notes">{_html_inline(s.footer)}</p>', "<pre>" + html.escape("\n".join(s.code)) + "</pre>"]
+            out += [
+                f'<p class="notes">{_html_inline(s.footer)}</p>',
+                "<pre>" + html.escape("\n".join(s.code)) + "</pre>",
+            ]
     out.append("</body></html>")
     return "\n".join(out) + "\n"

@@ -78,7 +78,7 @@ def save_result(result: dict[str, Any], row: str, variant: str = "", base: str |
 
 def variant_of(result_stem: str) -> str:
     """``result.te1.ddffnet`` -> ``.te1.ddffnet`` (the name ``run``/``score --out`` give a variant)."""
-    return result_stem[len("result"):] if result_stem.startswith("result") else f".{result_stem}"
+    return result_stem[len("result") :] if result_stem.startswith("result") else f".{result_stem}"
 
 
 def timing_file(base: str | Path, record: dict[str, Any]) -> Path:

@@ -22,7 +22,10 @@ METRICS = {
     "f_adaptive": ("F at the per-image adaptive threshold (factor x mean score, at most 1)", "higher"),
     "f_fixed": ("F at the protocol's fixed threshold (0.5)", "higher"),
     "mae": ("mean absolute error of the continuous map against the binary GT", "lower"),
-    "f_score1": ("D-DFFNet's F_score1: per image, max of F at the fixed threshold and F with every pixel called positive", "higher"),
+    "f_score1": (
+        "D-DFFNet's F_score1: per image, max of F at the fixed threshold and F with every pixel called positive",
+        "higher",
+    ),
 }
 #: The metrics every result has carried since the first schema (results may lack newer ones).
 CORE_METRICS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")
@@ -65,18 +68,18 @@ class Evaluator:
 
 
 __all__ = [
-    "Evaluator",
-    "METRICS",
-    "PreparedPair",
-    "prepare",
-    "focus_gt",
-    "f_beta",
-    "precision_recall",
-    "ThresholdCurves",
-    "AdaptiveF",
-    "FixedF",
-    "MAE",
-    "FScore1",
-    "CocBands",
     "CORE_METRICS",
+    "MAE",
+    "METRICS",
+    "AdaptiveF",
+    "CocBands",
+    "Evaluator",
+    "FScore1",
+    "FixedF",
+    "PreparedPair",
+    "ThresholdCurves",
+    "f_beta",
+    "focus_gt",
+    "precision_recall",
+    "prepare",
 ]

@@ -9,6 +9,8 @@ grows.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..protocols import Protocol
@@ -21,7 +23,7 @@ DEFAULT_EDGES = (1.5, 3.0, 6.0)
 def band_labels(edges=DEFAULT_EDGES) -> list[str]:
     bounds = [0.0, *edges]
     labels = [f"[{bounds[0]:g}, {bounds[1]:g}]"]
-    labels += [f"({a:g}, {b:g}]" for a, b in zip(bounds[1:], bounds[2:])]
+    labels += [f"({a:g}, {b:g}]" for a, b in itertools.pairwise(bounds)]
     labels.append(f"({edges[-1]:g}, inf)")
     return labels
 
@@ -57,7 +59,9 @@ class CocBands:
 
     def results(self) -> list[dict]:
         out = []
-        for label, n, c, fp, e in zip(band_labels(self.edges), self.count, self.correct, self.focus_predicted, self.abs_error):
+        for label, n, c, fp, e in zip(
+            band_labels(self.edges), self.count, self.correct, self.focus_predicted, self.abs_error
+        ):
             out.append(
                 {
                     "band_px": label,

@@ -14,11 +14,12 @@ import html
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from string import Template
-from typing import Any, Iterable
+from typing import Any
 
 from .. import __version__
 from ..errors import DbdbenchError
@@ -44,6 +45,8 @@ def headline() -> tuple[str, ...]:
     from ..metrics import METRICS
 
     return tuple(METRICS)
+
+
 ASSETS = ("report.css", "report.js")
 
 
@@ -62,7 +65,9 @@ def build_report(
     warnings = [f"{path}: {why}; left out" for path, why in problems]
     if not groups:
         what = f" for dataset {dataset!r}" if dataset else ""
-        raise DbdbenchError(f"{runs_dir}: no result*.json{what} under <method>/<dataset>/ (run 'dbdbench run ... --out {runs_dir}' first)")
+        raise DbdbenchError(
+            f"{runs_dir}: no result*.json{what} under <method>/<dataset>/ (run 'dbdbench run ... --out {runs_dir}' first)"
+        )
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise DbdbenchError(f"--out {out}: exists and is not a folder")
@@ -78,15 +83,19 @@ def build_report(
         images, rows, columns, notes, written = _group_images(group, out, max_side=max_side, workers=workers)
         warnings += notes
         n_files += written + len(curve_files)
-        payload_groups.append({
-            "slug": group.slug,
-            "title": group.title,
-            "methods": [{"row": e.row, "id": e.result["method"].get("id"), "colour": colours[e.row]} for e in group.entries],
-            "columns": columns,
-            "directions": {c: metric_direction(c) for c in columns},
-            "images": images,
-            "rows": rows,
-        })
+        payload_groups.append(
+            {
+                "slug": group.slug,
+                "title": group.title,
+                "methods": [
+                    {"row": e.row, "id": e.result["method"].get("id"), "colour": colours[e.row]} for e in group.entries
+                ],
+                "columns": columns,
+                "directions": {c: metric_direction(c) for c in columns},
+                "images": images,
+                "rows": rows,
+            }
+        )
         sections.append(_leaderboard_section(group, colours, curve_files, out))
 
     leaderboard_link = _full_leaderboard(runs_dir, out, dataset, warnings)
@@ -100,9 +109,7 @@ def build_report(
         generator=html.escape(data["generator"]),
         created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         runs_dir=html.escape(str(runs_dir)),
-        group_nav="\n".join(
-            f'<li><a href="#lb-{html.escape(g.slug)}">{html.escape(g.title)}</a></li>' for g in groups
-        ),
+        group_nav="\n".join(f'<li><a href="#lb-{html.escape(g.slug)}">{html.escape(g.title)}</a></li>' for g in groups),
         leaderboards="\n".join(sections),
         full_leaderboard=leaderboard_link,
         nav_leaderboard=' · <a href="leaderboard.html">Full leaderboard</a>' if leaderboard_link else "",
@@ -112,7 +119,10 @@ def build_report(
     _write(out / "index.html", page.encode("utf-8"))
     summary = {
         "index": str(out / "index.html"),
-        "groups": [{"slug": g["slug"], "title": g["title"], "methods": len(g["methods"]), "images": len(g["images"])} for g in payload_groups],
+        "groups": [
+            {"slug": g["slug"], "title": g["title"], "methods": len(g["methods"]), "images": len(g["images"])}
+            for g in payload_groups
+        ],
         "files": n_files + 1 + len(ASSETS) + (1 if leaderboard_link else 0),
     }
     return summary, warnings
@@ -124,16 +134,18 @@ def _full_leaderboard(runs_dir, out: Path, dataset: str | None, warnings: list[s
     from ..leaderboard import collect, render
 
     try:
-        board, problems, notes = collect([runs_dir], datasets=[dataset] if dataset else ())
+        board, _problems, notes = collect([runs_dir], datasets=[dataset] if dataset else ())
         page = render(board, "html")
     except DbdbenchError as exc:
         warnings.append(f"full leaderboard left out: {exc}")
         return ""
     warnings += [f"leaderboard: {n}" for n in notes]
     _write(out / "leaderboard.html", page.encode("utf-8"))
-    return ('<p class="full-leaderboard"><a href="leaderboard.html">The full leaderboard</a>: every table of '
-            "<code>dbdbench leaderboard --format html</code> for these results (all methods, timing per device, "
-            "accuracy by circle of confusion where the dataset has it).</p>")
+    return (
+        '<p class="full-leaderboard"><a href="leaderboard.html">The full leaderboard</a>: every table of '
+        "<code>dbdbench leaderboard --format html</code> for these results (all methods, timing per device, "
+        "accuracy by circle of confusion where the dataset has it).</p>"
+    )
 
 
 def _clear_previous_site(out: Path) -> None:
@@ -147,7 +159,9 @@ def _clear_previous_site(out: Path) -> None:
     except OSError:
         ours = False
     if not ours:
-        raise DbdbenchError(f"--out {out}: folder is not empty and holds no dbdbench report; give an empty or new folder")
+        raise DbdbenchError(
+            f"--out {out}: folder is not empty and holds no dbdbench report; give an empty or new folder"
+        )
     for sub in ("img", "curves", "assets"):
         if (out / sub).is_dir():
             shutil.rmtree(out / sub)
@@ -256,7 +270,11 @@ def _leaderboard_section(group: Group, colours: dict[str, str], curve_files: lis
     best = {}
     metrics = [k for k in headline() if any(k in e.result["metrics"] for e in group.entries)]
     for key in metrics:
-        values = [e.result["metrics"].get(key) for e in group.entries if isinstance(e.result["metrics"].get(key), (int, float))]
+        values = [
+            e.result["metrics"].get(key)
+            for e in group.entries
+            if isinstance(e.result["metrics"].get(key), (int, float))
+        ]
         if values:
             best[key] = (max if metric_direction(key) == "higher" else min)(values)
     arrows = {k: "↑" if metric_direction(k) == "higher" else "↓" for k in metrics}
@@ -276,8 +294,9 @@ def _leaderboard_section(group: Group, colours: dict[str, str], curve_files: lis
         paper = str(method.get("paper") or "")
         body.append(
             f'<tr><td><span class="swatch" style="background:{colours[e.row]}"></span>{esc(e.row)}</td>'
-            f"<td>{esc(str(method.get('kind') or '-'))}</td><td class=paper title=\"{esc(paper)}\">{esc(paper)}</td>"
-            + "".join(cells) + f"<td class=num>{ms}</td><td>{esc(str(device))}</td></tr>"
+            f'<td>{esc(str(method.get("kind") or "-"))}</td><td class=paper title="{esc(paper)}">{esc(paper)}</td>'
+            + "".join(cells)
+            + f"<td class=num>{ms}</td><td>{esc(str(device))}</td></tr>"
         )
     commands = sorted({str(e.result.get("command")) for e in group.entries if e.result.get("command")})
     curves = {p.name: p for p in curve_files}
@@ -289,18 +308,22 @@ def _leaderboard_section(group: Group, colours: dict[str, str], curve_files: lis
             continue
         rel = svg.relative_to(out).as_posix()
         alt = f"{caption}, {group.title}"
-        links = f'<a href="{esc(rel)}">SVG</a>' + (f' · <a href="{esc(png.relative_to(out).as_posix())}">PNG</a>' if png else "")
-        figures.append(f'<figure><img src="{esc(rel)}" alt="{esc(alt)}"><figcaption>{esc(caption)} ({links})</figcaption></figure>')
+        links = f'<a href="{esc(rel)}">SVG</a>' + (
+            f' · <a href="{esc(png.relative_to(out).as_posix())}">PNG</a>' if png else ""
+        )
+        figures.append(
+            f'<figure><img src="{esc(rel)}" alt="{esc(alt)}"><figcaption>{esc(caption)} ({links})</figcaption></figure>'
+        )
     ds = first["dataset"]
     return f"""
 <section class="group" id="lb-{esc(group.slug)}">
   <h3>{esc(group.title)}</h3>
-  <p class="protocol">Protocol <code>{esc(first['protocol']['name'])}</code>: {esc(first['protocol'].get('description', ''))}
-  File list hash <code>{esc(str(ds.get('file_list_hash')))}</code>. Best value of each metric in bold; ↑ higher is better, ↓ lower is better.</p>
+  <p class="protocol">Protocol <code>{esc(first["protocol"]["name"])}</code>: {esc(first["protocol"].get("description", ""))}
+  File list hash <code>{esc(str(ds.get("file_list_hash")))}</code>. Best value of each metric in bold; ↑ higher is better, ↓ lower is better.</p>
   <div class="table-wrap"><table class="leaderboard">
     <thead><tr><th>method</th><th>kind</th><th>paper</th>{head}<th>ms/image (median)</th><th>device</th></tr></thead>
-    <tbody>{''.join(body)}</tbody>
+    <tbody>{"".join(body)}</tbody>
   </table></div>
   <details><summary>Reproduce</summary><pre>{esc(chr(10).join(commands))}</pre></details>
-  <div class="curves">{''.join(figures)}</div>
+  <div class="curves">{"".join(figures)}</div>
 </section>"""

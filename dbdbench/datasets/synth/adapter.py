@@ -35,7 +35,9 @@ class SynthDataset(Dataset):
     splits: ClassVar[tuple[str, ...]] = params.SPLITS
     default_split: ClassVar[str] = params.DEFAULT_SPLIT
     source: ClassVar[str] = "generated locally by dbdbench (no download); 'dbdbench synth' writes it explicitly"
-    layout: ClassVar[str] = "images/<stem>.png, gt/<stem>.png (255 = in focus), coc/<stem>.npz, depth/<stem>.npz (float32), manifest.json"
+    layout: ClassVar[str] = (
+        "images/<stem>.png, gt/<stem>.png (255 = in focus), coc/<stem>.npz, depth/<stem>.npz (float32), manifest.json"
+    )
     needs_root: ClassVar[bool] = False
     accepted_options: ClassVar[dict[str, str] | None] = {
         "n": "number of images (default: the split's size, e.g. 200 for test)",
@@ -70,11 +72,23 @@ class SynthDataset(Dataset):
                     f"{self.root}: holds synth split {m.get('split')!r}, not {self.split!r}; pass --split {m.get('split')}"
                 )
             if not is_current(self.root):  # made by another generator version: rebuild with its parameters
-                generate_split(self.root, split=self.split, n=int(m.get("n", self.n)), seed=int(m.get("seed", self.seed)),
-                               size=int(m.get("size", self.size)), workers=self.workers)
+                generate_split(
+                    self.root,
+                    split=self.split,
+                    n=int(m.get("n", self.n)),
+                    seed=int(m.get("seed", self.seed)),
+                    size=int(m.get("size", self.size)),
+                    workers=self.workers,
+                )
             return self.root
-        return ensure_split(self.split, n=self.n, seed=self.seed, size=self.size,
-                            root=self.root if self.root_given else None, workers=self.workers)
+        return ensure_split(
+            self.split,
+            n=self.n,
+            seed=self.seed,
+            size=self.size,
+            root=self.root if self.root_given else None,
+            workers=self.workers,
+        )
 
     def list(self) -> Listing:
         from .generate import read_manifest

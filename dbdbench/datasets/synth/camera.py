@@ -53,7 +53,7 @@ def _disk_kernel_cached(c_key: int) -> np.ndarray:
 
 def disk_kernel(c: float) -> np.ndarray:
     """Normalised pillbox PSF of diameter ``c`` pixels, anti-aliased by supersampling (fractional ``c`` ok)."""
-    return _disk_kernel_cached(int(round(max(c, 0.0) * 1000)))
+    return _disk_kernel_cached(round(max(c, 0.0) * 1000))
 
 
 #: Large disks are applied at reduced resolution (the result is smooth at that scale anyway):

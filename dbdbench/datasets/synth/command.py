@@ -23,7 +23,9 @@ def _coc_colours(coc, vmax: float):
     return (anchors[i] * (1 - f) + anchors[i + 1] * f).astype(np.uint8)
 
 
-def contact_sheet(folder: str | Path, out_png: str | Path, max_images: int = 12, tile: int = 256, columns: int = 2) -> Path:
+def contact_sheet(
+    folder: str | Path, out_png: str | Path, max_images: int = 12, tile: int = 256, columns: int = 2
+) -> Path:
     """Write ``image | GT | blur map`` triplets of the first images of a split to ``out_png``."""
     import numpy as np
     from PIL import Image, ImageDraw
@@ -68,15 +70,37 @@ def contact_sheet(folder: str | Path, out_png: str | Path, max_images: int = 12,
 
 
 @click.command("synth")
-@click.option("--split", type=click.Choice(params.SPLITS), default=params.DEFAULT_SPLIT, show_default=True,
-              help="test: the benchmark set; train: for learned methods; fc / fb: all sharp / all blurred.")
-@click.option("--n", "n", type=click.IntRange(min=1), default=None, help="Number of images [default: 200 for test, fc, fb; 1000 for train].")
+@click.option(
+    "--split",
+    type=click.Choice(params.SPLITS),
+    default=params.DEFAULT_SPLIT,
+    show_default=True,
+    help="test: the benchmark set; train: for learned methods; fc / fb: all sharp / all blurred.",
+)
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Number of images [default: 200 for test, fc, fb; 1000 for train].",
+)
 @click.option("--seed", type=int, default=params.DEFAULT_SEED, show_default=True, help="Same seed, same bytes.")
-@click.option("--size", type=click.IntRange(min=32), default=params.DEFAULT_SIZE, show_default=True, help="Image side in pixels.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write the split here instead of the cache ($DBDBENCH_CACHE or the user cache dir).")
-@click.option("--preview", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write a contact sheet (image | GT | blur map) of the first images to this PNG.")
+@click.option(
+    "--size", type=click.IntRange(min=32), default=params.DEFAULT_SIZE, show_default=True, help="Image side in pixels."
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the split here instead of the cache ($DBDBENCH_CACHE or the user cache dir).",
+)
+@click.option(
+    "--preview",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a contact sheet (image | GT | blur map) of the first images to this PNG.",
+)
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes.")
 def synth_command(split, n, seed, size, out, preview, workers):
     """Generate the embedded synthetic defocus dataset (no download; deterministic)."""
@@ -96,8 +120,10 @@ def synth_command(split, n, seed, size, out, preview, workers):
     elapsed = time.perf_counter() - t0
     m = read_manifest(folder) or {}
     fracs = [s.get("in_focus_fraction", 0.0) for s in m.get("samples", [])]
-    click.echo(f"synth {split}: {m.get('n')} images of {size}x{size} (seed {seed}, generator v{params.GENERATOR_VERSION}) "
-               f"in {folder} [{elapsed:.1f} s]")
+    click.echo(
+        f"synth {split}: {m.get('n')} images of {size}x{size} (seed {seed}, generator v{params.GENERATOR_VERSION}) "
+        f"in {folder} [{elapsed:.1f} s]"
+    )
     if fracs:
         click.echo(f"in-focus fraction: min {min(fracs):.2f}, mean {sum(fracs) / len(fracs):.2f}, max {max(fracs):.2f}")
     if preview is not None:

@@ -22,10 +22,11 @@ import json
 import os
 import shutil
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -118,8 +119,9 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
         return None
 
 
-def is_current(folder: Path, split: str | None = None, n: int | None = None, seed: int | None = None,
-               size: int | None = None) -> bool:
+def is_current(
+    folder: Path, split: str | None = None, n: int | None = None, seed: int | None = None, size: int | None = None
+) -> bool:
     """True when ``folder`` holds a complete split of the current generator version (and the given parameters)."""
     m = read_manifest(folder)
     if not m or m.get("generator_version") != params.GENERATOR_VERSION:

@@ -52,8 +52,8 @@ def image_rng(seed: int, index: int, kind: str) -> np.random.Generator:
 
 def _choose_camera(rng: np.random.Generator, layout: Layout, kind: str, scale: float) -> tuple[float, float, str]:
     """Pick the focus inverse depth ``d_f`` (1/m) and aperture ``K`` (pixel-metres) for the split."""
-    d_layers = [1.0 / l.depth for l in layout.layers]
-    d_obj = [1.0 / l.depth for l in layout.layers if l.label == "object"]
+    d_layers = [1.0 / layer.depth for layer in layout.layers]
+    d_obj = [1.0 / layer.depth for layer in layout.layers if layer.label == "object"]
     plane = layout.plane
     d_plane = (plane.q_far / plane.height, plane.q_max / plane.height) if plane is not None else None
     d_all = d_layers + (list(d_plane) if d_plane else [])
@@ -119,16 +119,16 @@ def render_scene(seed: int, index: int, size: int = 320, kind: str = "test") -> 
     size = int(size)
     scale = size / REFERENCE_SIZE
     max_coc = max_coc_px(size)
-    pad = int(math.ceil(max_coc / 2.0)) + 2
+    pad = math.ceil(max_coc / 2.0) + 2
     layout = build_layout(rng, size, pad)
     crop = (slice(pad, pad + size), slice(pad, pad + size))
-    for attempt in range(4):
+    for _attempt in range(4):
         d_f, k, mode = _choose_camera(rng, layout, kind, scale)
         layers = list(layout.layers)
         if layout.plane is not None:
             layers += _plane_bands(layout, d_f, k)
-        layers.sort(key=lambda l: -l.depth)  # back to front (stable: sky/far stays behind the plane)
-        cocs = [float(min(k * abs(1.0 / l.depth - d_f), max(max_coc, FB_MIN_COC_PX * 1.5))) for l in layers]
+        layers.sort(key=lambda layer: -layer.depth)  # back to front (stable: sky/far stays behind the plane)
+        cocs = [float(min(k * abs(1.0 / layer.depth - d_f), max(max_coc, FB_MIN_COC_PX * 1.5))) for layer in layers]
         visible = np.full((size, size), -1, dtype=np.int32)
         for i in range(len(layers) - 1, -1, -1):  # front to back
             hit = (visible < 0) & (layers[i].alpha[crop] > 0.5)
@@ -139,9 +139,9 @@ def render_scene(seed: int, index: int, size: int = 320, kind: str = "test") -> 
         # Labelled splits: a photo is focused on *something* visible; redraw the camera if not.
         if kind in ("fc", "fb") or gt.mean() >= 0.04:
             break
-    depth = np.asarray([l.depth for l in layers], dtype=np.float32)[visible]
+    depth = np.asarray([layer.depth for layer in layers], dtype=np.float32)[visible]
 
-    linear = composite([(l.colour, l.alpha, c) for l, c in zip(layers, cocs)])
+    linear = composite([(layer.colour, layer.alpha, c) for layer, c in zip(layers, cocs)])
     image = sensor(rng, linear[crop], noise=True, jpeg=True)
     info = {
         "focus_m": float(1.0 / d_f) if d_f > 0 else float("inf"),

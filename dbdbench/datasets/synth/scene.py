@@ -146,7 +146,11 @@ def paint_shapes(
         # Gentle shading: light from one side and a darker rim give the shape some volume.
         la = rng.uniform(0, 2 * np.pi)
         g = np.float32(rng.uniform(0.0, 0.35) / max(r, 1.0))
-        light = 1.0 + (np.float32(np.cos(la)) * g) * (xx - np.float32(cx)) + (np.float32(np.sin(la)) * g) * (yy - np.float32(cy))
+        light = (
+            1.0
+            + (np.float32(np.cos(la)) * g) * (xx - np.float32(cx))
+            + (np.float32(np.sin(la)) * g) * (yy - np.float32(cy))
+        )
         rad2 = np.minimum(radial, 1.0) ** 2
         shade = np.clip(light, 0.5, 1.5) * (1.0 - np.float32(rng.uniform(0.0, 0.45)) * rad2 * rad2)
         tex *= shade[..., None]

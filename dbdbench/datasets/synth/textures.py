@@ -114,7 +114,7 @@ def _sharpness_cdf(rgb8: np.ndarray) -> np.ndarray:
     return cdf / cdf[-1]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_source(index: int) -> Source:
     """Decode, prefilter and pad one bundled photo, once per process (a tenth of a second)."""
     name = PHOTO_FILES[index]
@@ -196,8 +196,12 @@ def _random_colour(rng: np.random.Generator, lo: float = 0.02, hi: float = 0.8) 
 def flat_texture(rng: np.random.Generator, h: int, w: int, sky: bool = False) -> np.ndarray:
     """A nearly textureless fill: a smooth two-colour gradient with faint low-frequency variation."""
     if sky:
-        top = srgb_to_linear(np.array([rng.uniform(0.35, 0.6), rng.uniform(0.5, 0.75), rng.uniform(0.75, 0.98)], np.float32))
-        bottom = srgb_to_linear(np.array([rng.uniform(0.7, 0.9), rng.uniform(0.75, 0.92), rng.uniform(0.8, 0.98)], np.float32))
+        top = srgb_to_linear(
+            np.array([rng.uniform(0.35, 0.6), rng.uniform(0.5, 0.75), rng.uniform(0.75, 0.98)], np.float32)
+        )
+        bottom = srgb_to_linear(
+            np.array([rng.uniform(0.7, 0.9), rng.uniform(0.75, 0.92), rng.uniform(0.8, 0.98)], np.float32)
+        )
         if rng.random() < 0.35:  # overcast
             g = rng.uniform(0.55, 0.9)
             top = bottom = srgb_to_linear(np.array([g, g, g * rng.uniform(0.97, 1.05)], np.float32))
@@ -238,7 +242,9 @@ def grating_texture(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return np.clip(tex, 0, 1).astype(np.float32)
 
 
-def random_texture(rng: np.random.Generator, h: int, w: int, p_flat: float = 0.04, p_grating: float = 0.05) -> np.ndarray:
+def random_texture(
+    rng: np.random.Generator, h: int, w: int, p_flat: float = 0.04, p_grating: float = 0.05
+) -> np.ndarray:
     """Draw the fill of one shape: mostly photo crops, some flat, some fine gratings."""
     r = rng.random()
     if r < p_flat:

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-_spec = importlib.util.spec_from_file_location("dbdbench_root_conftest", Path(__file__).resolve().parents[3] / "conftest.py")
+_spec = importlib.util.spec_from_file_location(
+    "dbdbench_root_conftest", Path(__file__).resolve().parents[3] / "conftest.py"
+)
 _root = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_root)
 real_shared, derived, shared = _root.real_shared, _root.derived, _root.shared

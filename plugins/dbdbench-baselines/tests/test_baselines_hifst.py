@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from dbdbench_baselines import hifst
 
 
@@ -48,8 +47,15 @@ def test_rf_filter_constant_is_fixed_point():
 
 
 FIDELITY_STEMS = ["motion0138", "out_of_focus0607"]
-ALL_STEMS = ["out_of_focus0011", "out_of_focus0031", "out_of_focus0223", "out_of_focus0284",
-             "out_of_focus0607", "motion0138", "motion0239"]
+ALL_STEMS = [
+    "out_of_focus0011",
+    "out_of_focus0031",
+    "out_of_focus0223",
+    "out_of_focus0284",
+    "out_of_focus0607",
+    "motion0138",
+    "motion0239",
+]
 
 
 def _fidelity(data, stem):
@@ -121,4 +127,3 @@ def test_strided_map_keeps_grid_values_on_their_pixels(synthetic_pair, monkeypat
     out = hifst.hifst_map(img, stride=stride)
     assert out.shape == img.shape[:2]
     np.testing.assert_allclose(out[::stride, ::stride], np.clip(seen["grid"], 0, 1), atol=1e-6)
-

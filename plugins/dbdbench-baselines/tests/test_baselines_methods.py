@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from dbdbench_baselines.plugin import method_classes
 
 from dbdbench.methods import check_prediction
-from dbdbench_baselines.plugin import method_classes
 
 IDS = ["gradient", "laplacian", "dct", "hifst", "lbp", "svd"]
 
@@ -22,7 +22,7 @@ def test_entry_point_registered():
 
 @pytest.mark.parametrize("cls", method_classes(), ids=IDS)
 def test_contract_and_polarity(cls, synthetic_pair):
-    img, gt = synthetic_pair
+    img, _gt = synthetic_pair
     pred = cls().predict(img)
     pred = check_prediction(cls.id, "synthetic", img, pred)
     assert pred.shape == img.shape[:2] and pred.dtype == np.float32
@@ -68,5 +68,5 @@ def test_svd_grid_sits_on_its_pixels(synthetic_pair, stride):
     img, _ = synthetic_pair
     full = svd_map(img, stride=1)[::stride, ::stride].astype(np.float64)
     coarse = svd_map(img, stride=stride)[::stride, ::stride].astype(np.float64)
-    norm = lambda x: (x - x.min()) / (x.max() - x.min())  # noqa: E731
+    norm = lambda x: (x - x.min()) / (x.max() - x.min())
     np.testing.assert_allclose(norm(coarse), norm(full), atol=1e-5)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dbdbench_example.method import LocalContrast
 from PIL import Image
 from scipy import ndimage
 
 from dbdbench.methods import check_prediction
-from dbdbench_example.method import LocalContrast
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_output_honours_the_method_contract(half_blurred):
     pred = LocalContrast().predict(image)
     checked = check_prediction("example", "half", image, pred)  # what the harness runs on every output
     assert checked.shape == image.shape[:2] and checked.dtype == np.float32
-    assert 0.0 <= checked.min() and checked.max() <= 1.0
+    assert checked.min() >= 0.0 and checked.max() <= 1.0
 
 
 def test_sharp_half_scores_higher(half_blurred):
@@ -56,9 +56,28 @@ def test_runs_through_the_cli(half_blurred, tmp_path):
         Image.fromarray(np.roll(image, 10 * i, axis=0)).save(tmp_path / "images" / f"photo{i}.png")
         Image.fromarray(np.roll(gt, 10 * i, axis=0)).save(tmp_path / "gt" / f"photo{i}.png")
     proc = subprocess.run(
-        [sys.executable, "-m", "dbdbench.cli", "run", "--method", "example", "--option", "window=9",
-         "--images", str(tmp_path / "images"), "--gt", str(tmp_path / "gt"), "--gt-polarity", "focus", "--out", str(tmp_path / "runs"), "--json"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "dbdbench.cli",
+            "run",
+            "--method",
+            "example",
+            "--option",
+            "window=9",
+            "--images",
+            str(tmp_path / "images"),
+            "--gt",
+            str(tmp_path / "gt"),
+            "--gt-polarity",
+            "focus",
+            "--out",
+            str(tmp_path / "runs"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)

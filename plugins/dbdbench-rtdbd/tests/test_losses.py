@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from dbdbench_rtdbd.losses import Objective, hard_region, pixel_weights, swap, swap_boxes, total_loss, weighted_bce
 from dbdbench_rtdbd.model import build
 
@@ -37,7 +36,7 @@ def test_swap_is_consistent_across_image_gt_weights_and_prediction():
     salient = (image[:, :1] > 0.3).float()
     w = pixel_weights(salient, focus, 2.0)
     assert torch.equal(swap(w, boxes, 8), pixel_weights(swap(salient, boxes, 8), swap(focus, boxes, 8), 2.0))
-    pixelwise = lambda t: (t.mean(1, keepdim=True) > 0.5).float()  # noqa: E731 - a stand-in "network" with no context
+    pixelwise = lambda t: (t.mean(1, keepdim=True) > 0.5).float()
     assert torch.equal(pixelwise(swap(image, boxes, 8)), swap(pixelwise(image), boxes, 8))
 
 
@@ -70,7 +69,9 @@ class _Constant(torch.nn.Module):
         return self.value[: x.shape[0]] if x.shape[0] == self.value.shape[0] else self.value.repeat(2, 1, 1, 1)
 
 
-@pytest.mark.parametrize("swap_on,self_on,hard", [(False, False, False), (True, False, False), (True, True, False), (True, True, True)])
+@pytest.mark.parametrize(
+    "swap_on,self_on,hard", [(False, False, False), (True, False, False), (True, True, False), (True, True, True)]
+)
 def test_total_loss_has_exactly_the_switched_terms(swap_on, self_on, hard):
     torch.manual_seed(0)
     image = torch.rand(2, 3, 16, 16)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from dbdbench_rtdbd.model import VARIANTS, build, count_parameters, fuse_for_inference, image_gradients
 
 #: The paper's Table 1 "Model Size": 26.73M with the gradient input, 7.79M without - read as megabytes of
@@ -83,9 +82,10 @@ def test_random_weights_are_flagged_and_bench_can_time_full():
 
 
 def test_wrong_weights_give_one_line_errors(tmp_path):
-    from dbdbench.errors import DbdbenchError
     from dbdbench_rtdbd.method import RTDBD
     from dbdbench_torch.weights import save_weights
+
+    from dbdbench.errors import DbdbenchError
 
     save_weights(build("nograd"), tmp_path / "nograd.safetensors")
     with pytest.raises(DbdbenchError, match="do not fit"):
@@ -101,5 +101,7 @@ def test_plugin_import_does_not_import_torch():
     import subprocess
     import sys
 
-    code = "import sys, dbdbench_rtdbd.plugin, dbdbench_rtdbd.method; assert 'torch' not in sys.modules, 'torch imported'"
+    code = (
+        "import sys, dbdbench_rtdbd.plugin, dbdbench_rtdbd.method; assert 'torch' not in sys.modules, 'torch imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

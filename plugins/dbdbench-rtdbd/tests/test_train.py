@@ -14,9 +14,28 @@ from pathlib import Path
 import pytest
 import torch
 
-TINY = ["--dataset", "synth", "--dataset-option", "n=8", "--dataset-option", "size=64", "--batch-size", "2",
-        "--option", "crop=64", "--option", "patch=16", "--option", "val_n=2", "--option", "val_size=64",
-        "--option", "checkpoint_every=2", "--option", "warmup=2"]
+TINY = [
+    "--dataset",
+    "synth",
+    "--dataset-option",
+    "n=8",
+    "--dataset-option",
+    "size=64",
+    "--batch-size",
+    "2",
+    "--option",
+    "crop=64",
+    "--option",
+    "patch=16",
+    "--option",
+    "val_n=2",
+    "--option",
+    "val_size=64",
+    "--option",
+    "checkpoint_every=2",
+    "--option",
+    "warmup=2",
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +45,13 @@ def env(tmp_path_factory):
 
 
 def train(env, out, *args, check=True):
-    proc = subprocess.run([sys.executable, "-m", "dbdbench", "train", "--method", "rtdbd", *TINY, "--out", str(out), *args],
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dbdbench", "train", "--method", "rtdbd", *TINY, "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(proc.stderr)
     return proc
@@ -46,7 +70,14 @@ def same(a: dict, b: dict) -> bool:
 def test_train_writes_log_checkpoint_weights_and_summary(env, tmp_path):
     out = tmp_path / "run"
     train(env, out, "--steps", "3")
-    for name in ("loss.csv", "val.csv", "training.json", "weights.safetensors", "best.safetensors", "checkpoints/last.pt"):
+    for name in (
+        "loss.csv",
+        "val.csv",
+        "training.json",
+        "weights.safetensors",
+        "best.safetensors",
+        "checkpoints/last.pt",
+    ):
         assert (out / name).is_file(), name
     summary = json.loads((out / "training.json").read_text())
     assert summary["steps"] == 3 and summary["options"]["variant"] == "lite"
@@ -61,15 +92,21 @@ def test_resume_reaches_the_total_and_matches_an_uninterrupted_run(env, tmp_path
     train(env, tmp_path / "split", "--steps", "4")
     train(env, tmp_path / "split", "--steps", "6", "--resume")
     assert json.loads((tmp_path / "split" / "training.json").read_text())["steps"] == 6
-    assert same(weights(tmp_path / "straight" / "weights.safetensors"), weights(tmp_path / "split" / "weights.safetensors"))
+    assert same(
+        weights(tmp_path / "straight" / "weights.safetensors"), weights(tmp_path / "split" / "weights.safetensors")
+    )
     rows = (tmp_path / "split" / "loss.csv").read_text().splitlines()[1:]
     assert [int(r.split(",")[0]) for r in rows] == [1, 2, 3, 4, 5, 6]
 
 
 def test_killed_run_resumes_from_its_last_checkpoint(env, tmp_path):
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "dbdbench", "train", "--method", "rtdbd", *TINY, "--out", str(out),
-                             "--steps", "400"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dbdbench", "train", "--method", "rtdbd", *TINY, "--out", str(out), "--steps", "400"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     last = out / "checkpoints" / "last.pt"
     deadline = time.monotonic() + 240
     while not last.exists() and time.monotonic() < deadline and proc.poll() is None:
@@ -98,8 +135,20 @@ def test_torchrun_two_cpu_processes_and_resume(env, tmp_path):
     if not torchrun.exists():
         pytest.skip("torchrun is not installed next to this Python")
     out = tmp_path / "ddp"
-    base = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "dbdbench", "train", "--method", "rtdbd", *TINY,
-            "--out", str(out)]
+    base = [
+        str(torchrun),
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "dbdbench",
+        "train",
+        "--method",
+        "rtdbd",
+        *TINY,
+        "--out",
+        str(out),
+    ]
     for extra in (["--steps", "4"], ["--steps", "6", "--resume"]):
         proc = subprocess.run(base + extra, capture_output=True, text=True, env=env, timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
@@ -110,6 +159,11 @@ def test_torchrun_two_cpu_processes_and_resume(env, tmp_path):
 def test_unknown_option_and_untrainable_method_are_one_line_errors(env, tmp_path):
     proc = train(env, tmp_path / "x", "--steps", "1", "--option", "nope=1", check=False)
     assert proc.returncode == 2 and "no option 'nope'" in proc.stderr and "Traceback" not in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "dbdbench", "train", "--method", "nosuch"], capture_output=True, text=True,
-                          env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dbdbench", "train", "--method", "nosuch"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "nosuch" in proc.stderr

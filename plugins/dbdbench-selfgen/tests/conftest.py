@@ -29,7 +29,13 @@ def tiny(synth_cache, monkeypatch):
     reset_registry()
     yield {
         "dataset_options": {"n": N, "size": SIZE},
-        "options": {"crop": "32", "pool_n": str(N), "pool_size": str(SIZE), "val_split": "", "holdout": "2",
-                    "checkpoint_every": "1"},
+        "options": {
+            "crop": "32",
+            "pool_n": str(N),
+            "pool_size": str(SIZE),
+            "val_split": "",
+            "holdout": "2",
+            "checkpoint_every": "1",
+        },
     }
     reset_registry()

@@ -6,10 +6,14 @@ import math
 
 import pytest
 import torch
-
 from dbdbench_selfgen import losses
 from dbdbench_selfgen.model import (
-    VGG_DEPTHS, build_classifier, build_discriminator, build_generator, count_parameters, freeze,
+    VGG_DEPTHS,
+    build_classifier,
+    build_discriminator,
+    build_generator,
+    count_parameters,
+    freeze,
 )
 
 

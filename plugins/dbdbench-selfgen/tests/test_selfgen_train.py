@@ -21,8 +21,9 @@ LABEL_DIRS = {"gt", "coc", "depth"}  # per-pixel labels of a synth split: none m
 def _request(tiny, out, stage="adversarial", steps=2, **options):
     ds = open_dataset("synth", split="train", options=tiny["dataset_options"])
     opts = dict(tiny["options"], stage=stage, **{k: str(v) for k, v in options.items()})
-    return TrainRequest(method_id="selfgen", dataset=ds, out=Path(out), options=opts, steps=steps, batch_size=2,
-                        device="cpu", seed=0)
+    return TrainRequest(
+        method_id="selfgen", dataset=ds, out=Path(out), options=opts, steps=steps, batch_size=2, device="cpu", seed=0
+    )
 
 
 def _classifier(tiny, tmp_path):
@@ -46,20 +47,24 @@ def test_two_stages_train_log_plot_and_resume_exactly(tiny, tmp_path):
 
     resumed = tmp_path / "resumed"
     run_training(_request(tiny, resumed, steps=2, classifier=cls))
-    summary = run_training(TrainRequest(**{**_request(tiny, resumed, steps=3, classifier=cls).__dict__, "resume": True}))
+    summary = run_training(
+        TrainRequest(**{**_request(tiny, resumed, steps=3, classifier=cls).__dict__, "resume": True})
+    )
     assert summary["steps"] == 3
     straight = tmp_path / "straight"
     run_training(_request(tiny, straight, steps=3, classifier=cls))
     a, b = _weights(resumed / "weights.safetensors"), _weights(straight / "weights.safetensors")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
-    rows = list(csv.DictReader(open(resumed / "loss.csv")))
+    rows = _csv_rows(resumed / "loss.csv")
     assert [int(r["step"]) for r in rows] == [1, 2, 3]
     for key in ("g_adv_c", "g_adv_b", "d_c", "d_b", "lb", "coverage", "binariness", "collapse"):
         assert key in rows[0]
     assert (resumed / "training.png").stat().st_size > 1000
     with pytest.raises(DbdbenchError, match="other options"):
-        run_training(TrainRequest(**{**_request(tiny, resumed, steps=4, classifier=cls, eta=0.5).__dict__, "resume": True}))
+        run_training(
+            TrainRequest(**{**_request(tiny, resumed, steps=4, classifier=cls, eta=0.5).__dict__, "resume": True})
+        )
 
 
 def test_training_never_opens_a_mask(tiny, tmp_path, monkeypatch):
@@ -91,7 +96,11 @@ def test_training_never_opens_a_mask(tiny, tmp_path, monkeypatch):
     run_training(_request(tiny, cls, stage="classifier", steps=2))
     run_training(_request(tiny, tmp_path / "adv-guarded", steps=2, classifier=cls))
     images = [p for p in opened if Path(p).parent.name == "images"]
-    assert {Path(p).parent.parent.name.split("-")[0] for p in images} == {"train", "fc", "fb"}  # the guard saw the reads
+    assert {Path(p).parent.parent.name.split("-")[0] for p in images} == {
+        "train",
+        "fc",
+        "fb",
+    }  # the guard saw the reads
 
 
 def test_ablation_switches(tiny, tmp_path):
@@ -99,12 +108,12 @@ def test_ablation_switches(tiny, tmp_path):
     out = tmp_path / "single-dc"
     run_training(_request(tiny, out, steps=2, discriminators="clear", lb="false"))
     ck = torch.load(out / "checkpoints" / "last.pt", weights_only=True)
-    rows = list(csv.DictReader(open(out / "loss.csv")))
+    rows = _csv_rows(out / "loss.csv")
     assert "d_c" in rows[0] and "d_b" not in rows[0] and "g_adv_b" not in rows[0] and "lb" not in rows[0]
     assert ck["optimizers"]["d_blurred"]["state"] == {} and ck["optimizers"]["d_clear"]["state"]
     out = tmp_path / "single-db"
     run_training(_request(tiny, out, steps=1, discriminators="blurred", lb="false"))
-    rows = list(csv.DictReader(open(out / "loss.csv")))
+    rows = _csv_rows(out / "loss.csv")
     assert "d_b" in rows[0] and "d_c" not in rows[0]
     with pytest.raises(DbdbenchError, match="discriminators"):
         run_training(_request(tiny, tmp_path / "bad", steps=1, discriminators="three"))
@@ -131,18 +140,33 @@ def test_missing_classifier_says_how_to_train_it(tiny, tmp_path):
 
 def test_full_variant_runs_with_random_weights_flagged():
     from click.testing import CliRunner
+    from dbdbench_selfgen.method import SelfGen
 
     from dbdbench.cli import cli
-    from dbdbench_selfgen.method import SelfGen
 
     m = SelfGen(variant="full")
     assert m.is_random and "random" in m.provenance()["warning"]
     out = m.predict(np.zeros((40, 50, 3), np.uint8))
     assert out.shape == (40, 50) and 0 <= out.min() <= out.max() <= 1
-    res = CliRunner().invoke(cli, ["bench", "--method", "selfgen", "--option", "variant=full", "--size", "32",
-                                   "--repeats", "1", "--warmup", "0", "--json"])
+    res = CliRunner().invoke(
+        cli,
+        [
+            "bench",
+            "--method",
+            "selfgen",
+            "--option",
+            "variant=full",
+            "--size",
+            "32",
+            "--repeats",
+            "1",
+            "--warmup",
+            "0",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
-    record = json.loads(res.output[res.output.index("{"):])
+    record = json.loads(res.output[res.output.index("{") :])
     assert record["random_weights"] is True
 
 
@@ -156,3 +180,8 @@ def test_shipped_lite_weights_load():
     rng = np.random.default_rng(0)
     out = m.predict(rng.integers(0, 255, (37, 61, 3), dtype=np.uint8))
     assert out.shape == (37, 61) and np.isfinite(out).all()
+
+
+def _csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))

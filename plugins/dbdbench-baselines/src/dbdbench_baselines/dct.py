@@ -32,7 +32,7 @@ def _window_sums(x: np.ndarray, m: int) -> np.ndarray:
 
 
 def dct_highfreq_ratio(gray: np.ndarray, m: int, eps: float = 1e-5) -> np.ndarray:
-    h, w = gray.shape
+    _h, _w = gray.shape
     b = m // 2
     p = np.pad(gray.astype(np.float32), ((b, m - 1 - b), (b, m - 1 - b)), mode="reflect")
     n_low = max(1, m // 2)

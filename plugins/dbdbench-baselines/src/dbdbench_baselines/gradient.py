@@ -32,7 +32,9 @@ class GradientEnergy(Method):
     paper = "Tenengrad-style focus measure (Pertuz, Puig & Garcia, Pattern Recognition 2013, survey)"
     year = None
     kind = "handcrafted"
-    description = "Multi-scale local mean of the squared Sobel gradient magnitude (local RMS gradient), scales averaged."
+    description = (
+        "Multi-scale local mean of the squared Sobel gradient magnitude (local RMS gradient), scales averaged."
+    )
     options = {"scales": (7, 15, 31), "eps": 1e-8}
     version = "1"
 

@@ -47,7 +47,7 @@ from scipy import ndimage
 from dbdbench.methods import Method
 from dbdbench.resize import resize, sample_grid
 
-from ._common import check_image, mat2gray, matlab_round, RGB2GRAY_MATLAB
+from ._common import RGB2GRAY_MATLAB, check_image, mat2gray, matlab_round
 
 SCALES = (7, 15, 31, 63)
 
@@ -215,9 +215,7 @@ def sorted_layers(
                 se = se_all[m]
                 so = so_all[m]
                 shape = (m, half, rc, wc)
-                top = np.lib.stride_tricks.as_strided(
-                    hm[:, y0:], shape=shape, strides=(vs, rs, rs * stride, isz)
-                )
+                top = np.lib.stride_tricks.as_strided(hm[:, y0:], shape=shape, strides=(vs, rs, rs * stride, isz))
                 bot = np.lib.stride_tricks.as_strided(
                     hm[:, y0 + m - 1 :], shape=shape, strides=(vs, -rs, rs * stride, isz)
                 )

@@ -17,7 +17,9 @@ from dbdbench.methods import Method
 from ._common import gaussian, local_variance, mean_of_normalised, parse_scales, to_gray
 
 
-def laplacian_variance_map(image: np.ndarray, scales=(7, 15, 31), presmooth: float = 0.5, eps: float = 1e-6) -> np.ndarray:
+def laplacian_variance_map(
+    image: np.ndarray, scales=(7, 15, 31), presmooth: float = 0.5, eps: float = 1e-6
+) -> np.ndarray:
     g = to_gray(image)
     if presmooth > 0:
         g = gaussian(g, presmooth)

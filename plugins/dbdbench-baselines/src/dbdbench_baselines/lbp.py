@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from dbdbench.methods import Method
 
-from ._common import matlab_round, normalize01, parse_scales, RGB2GRAY_MATLAB, check_image
+from ._common import RGB2GRAY_MATLAB, check_image, matlab_round, normalize01, parse_scales
 
 
 def _gray_u8(image: np.ndarray) -> np.ndarray:
@@ -47,7 +47,16 @@ def lbp_riu2(gray255: np.ndarray, threshold: float) -> np.ndarray:
     def diag(h, v, hv):
         return (1 - a) * ((1 - a) * i + a * h) + a * ((1 - a) * v + a * hv)
 
-    neigh = [right, diag(right, above, ar), above, diag(left, above, al), left, diag(left, below, bl), below, diag(right, below, br)]
+    neigh = [
+        right,
+        diag(right, above, ar),
+        above,
+        diag(left, above, al),
+        left,
+        diag(left, below, bl),
+        below,
+        diag(right, below, br),
+    ]
     bits = np.stack([(np.floor(g) - i - threshold) > 0 for g in neigh]).astype(np.int8)
     u = np.abs(bits - np.roll(bits, 1, axis=0)).sum(axis=0)
     code = bits.sum(axis=0).astype(np.int8)
@@ -86,7 +95,9 @@ class LBPSharpness(Method):
     paper = "X. Yi and M. Eramian, LBP-based segmentation of defocus blur, IEEE TIP 25(4), 2016"
     year = 2016
     kind = "handcrafted"
-    description = "Share of LBP^riu2_{8,1} codes 6-9 (T_LBP=0.016) in windows 11/15/21; optional closed-form matting refinement."
+    description = (
+        "Share of LBP^riu2_{8,1} codes 6-9 (T_LBP=0.016) in windows 11/15/21; optional closed-form matting refinement."
+    )
     options = {"scales": (11, 15, 21), "threshold": 0.016, "refine": False, "refine_hi": 0.3, "refine_lo": 0.01}
     version = "1"
 

@@ -50,7 +50,9 @@ class SVDRatio(Method):
     paper = "B. Su, S. Lu and C. L. Tan, Blurred image region detection and classification, ACM Multimedia 2011"
     year = 2011
     kind = "handcrafted"
-    description = "1 - (sum of the top-k singular values / sum of all) of the local patch; batched SVD on a strided grid."
+    description = (
+        "1 - (sum of the top-k singular values / sum of all) of the local patch; batched SVD on a strided grid."
+    )
     options = {"patch": 15, "k": 3, "stride": 3}
     version = "1"
 

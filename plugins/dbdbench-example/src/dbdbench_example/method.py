@@ -26,17 +26,17 @@ def local_contrast(image: np.ndarray, window: int = 15, percentile: float = 99.0
 
 
 class LocalContrast(Method):
-    id = "example"                      # what users type: dbdbench run --method example
+    id = "example"  # what users type: dbdbench run --method example
     name = "Local RMS contrast (example plugin)"
     paper = "textbook focus measure; see plugins/dbdbench-example"
     year = None
-    kind = "handcrafted"                # "learned" methods also get a device and may batch
+    kind = "handcrafted"  # "learned" methods also get a device and may batch
     description = "Standard deviation of the luma in a window, divided by its 99th percentile."
-    options = {"window": 15, "percentile": 99.0}   # defaults; --option window=31 arrives converted to int
-    version = "1"                       # bump when outputs change, so cached maps are not reused
+    options = {"window": 15, "percentile": 99.0}  # defaults; --option window=31 arrives converted to int
+    version = "1"  # bump when outputs change, so cached maps are not reused
 
     def __init__(self, device: str = "cpu", **options):
-        super().__init__(device=device, **options)   # fills self.config from options + defaults
+        super().__init__(device=device, **options)  # fills self.config from options + defaults
         if self.config["window"] < 1 or not 0 < self.config["percentile"] <= 100:
             from dbdbench.errors import DbdbenchError
 

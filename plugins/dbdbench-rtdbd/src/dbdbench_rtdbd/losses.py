@@ -21,14 +21,16 @@ import torch.nn.functional as F
 
 @dataclass(frozen=True)
 class Objective:
-    swap: bool = True          # Eq. 2 (the augmented BCE)
-    self_sup: bool = True      # Eq. 4
+    swap: bool = True  # Eq. 2 (the augmented BCE)
+    self_sup: bool = True  # Eq. 4
     lambda_s: float = 0.2
-    hard_mining: bool = True   # Eq. 6-7
+    hard_mining: bool = True  # Eq. 6-7
     hard_weight: float = 2.0
 
 
-def swap_boxes(rng: np.random.Generator, height: int, width: int, patch: int, tries: int = 50) -> tuple[int, int, int, int]:
+def swap_boxes(
+    rng: np.random.Generator, height: int, width: int, patch: int, tries: int = 50
+) -> tuple[int, int, int, int]:
     """Top-left corners (y1, x1, y2, x2) of two non-overlapping ``patch`` x ``patch`` squares."""
     if 2 * patch > max(height, width) or patch > min(height, width):
         raise ValueError(f"patch {patch} too large for a {height}x{width} crop")
@@ -47,8 +49,8 @@ def swap(x: torch.Tensor, boxes: list[tuple[int, int, int, int]], patch: int) ->
     """f(x): exchange the two patches of each image (B x C x H x W). Differentiable; ``x`` is not modified."""
     out = x.clone()
     for b, (y1, x1, y2, x2) in enumerate(boxes):
-        out[b, :, y1:y1 + patch, x1:x1 + patch] = x[b, :, y2:y2 + patch, x2:x2 + patch]
-        out[b, :, y2:y2 + patch, x2:x2 + patch] = x[b, :, y1:y1 + patch, x1:x1 + patch]
+        out[b, :, y1 : y1 + patch, x1 : x1 + patch] = x[b, :, y2 : y2 + patch, x2 : x2 + patch]
+        out[b, :, y2 : y2 + patch, x2 : x2 + patch] = x[b, :, y1 : y1 + patch, x1 : x1 + patch]
     return out
 
 
@@ -86,7 +88,7 @@ def total_loss(model, image, focus, salient, boxes, patch: int, obj: Objective) 
         w_sw = swap(weights, boxes, patch) if weights is not None else None
         terms["bce_swap"] = weighted_bce(logits_sw, swap(focus, boxes, patch), w_sw)
     if obj.self_sup:
-        o_sw = torch.sigmoid(logits_sw)             # O' = Phi(f(I))
+        o_sw = torch.sigmoid(logits_sw)  # O' = Phi(f(I))
         o_swapped = swap(torch.sigmoid(logits), boxes, patch)  # O'' = f(Phi(I))
         terms["self"] = obj.lambda_s * (o_sw - o_swapped).abs().mean()
     terms["loss"] = sum(terms.values())

@@ -14,9 +14,13 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 class RTDBD(TorchMethod):
     id: ClassVar[str] = "rtdbd"
     name: ClassVar[str] = "Real-time DBD U-Net with gradient encoder (Zhang & Yan)"
-    paper: ClassVar[str] = "Zhang & Yan, Rethinking the Defocus Blur Detection Problem and A Real-Time Deep DBD Model, ECCV 2020"
+    paper: ClassVar[str] = (
+        "Zhang & Yan, Rethinking the Defocus Blur Detection Problem and A Real-Time Deep DBD Model, ECCV 2020"
+    )
     year: ClassVar[int | None] = 2020
-    description: ClassVar[str] = "Modified U-Net with a parallel image-gradient encoder; patch-swap self-supervision and saliency hard mining"
+    description: ClassVar[str] = (
+        "Modified U-Net with a parallel image-gradient encoder; patch-swap self-supervision and saliency hard mining"
+    )
     variants: ClassVar[tuple[str, ...]] = ("lite", "full", "nograd", "lite-nograd")
     stride: ClassVar[int] = 16
     training_data: ClassVar[str] = "synth train (n=2000, 384 px; no real photos)"

@@ -86,7 +86,9 @@ class DeconvModule(nn.Module):
     def __init__(self, cin: int, cskip: int, t: int):
         super().__init__()
         self.up = nn.Sequential(
-            nn.ConvTranspose2d(cin, t, 3, stride=2, padding=1, output_padding=1, bias=False), nn.BatchNorm2d(t), nn.ReLU(inplace=True)
+            nn.ConvTranspose2d(cin, t, 3, stride=2, padding=1, output_padding=1, bias=False),
+            nn.BatchNorm2d(t),
+            nn.ReLU(inplace=True),
         )
         self.merge = conv_bn_relu(t + cskip, t)
 
@@ -96,7 +98,7 @@ class DeconvModule(nn.Module):
 
 def image_gradients(x: torch.Tensor) -> torch.Tensor:
     """Horizontal and vertical partial derivatives of the luminance (central differences, replicate border)."""
-    lum = (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])
+    lum = 0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
     p = nn.functional.pad(lum, (1, 1, 1, 1), mode="replicate")
     dx = (p[:, :, 1:-1, 2:] - p[:, :, 1:-1, :-2]) * 0.5
     dy = (p[:, :, 2:, 1:-1] - p[:, :, :-2, 1:-1]) * 0.5

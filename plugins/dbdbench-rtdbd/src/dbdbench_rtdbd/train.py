@@ -18,24 +18,24 @@ from dbdbench.methods import coerce_option
 
 TRAIN_OPTIONS: dict[str, Any] = {
     "variant": "lite",
-    "crop": 256,            # training crop (px); the paper resizes to 320x320
-    "patch": 64,            # swap patch: 64 in Sec. 3.2, 16 in Sec. 4.1 (see the README)
-    "swap": True,           # Eq. 2
-    "self_sup": True,       # Eq. 4
+    "crop": 256,  # training crop (px); the paper resizes to 320x320
+    "patch": 64,  # swap patch: 64 in Sec. 3.2, 16 in Sec. 4.1 (see the README)
+    "swap": True,  # Eq. 2
+    "self_sup": True,  # Eq. 4
     "lambda_s": 0.2,
-    "hard_mining": True,    # Eq. 6-7
+    "hard_mining": True,  # Eq. 6-7
     "hard_weight": 2.0,
     "saliency": "spectral",  # spectral | none | folder:DIR
     "lr": 1e-3,
     "final_lr": 2e-5,
     "weight_decay": 0.0,
     "warmup": 100,
-    "decay_steps": 3000,    # cosine from lr to final_lr over this many steps, then final_lr (independent of --steps)
+    "decay_steps": 3000,  # cosine from lr to final_lr over this many steps, then final_lr (independent of --steps)
     "augment": True,
-    "jpeg_p": 0.5,          # share of crops re-compressed as JPEG (quality 55-95) when augment is on
-    "noise_p": 0.5,         # share of crops with Gaussian sensor noise (sigma 0.5-4 on 0..255) when augment is on
-    "init": "",             # start from these weights (safetensors), e.g. to fine-tune a finished run
-    "val_split": "val",     # synth split for choosing the best checkpoint ("" = none)
+    "jpeg_p": 0.5,  # share of crops re-compressed as JPEG (quality 55-95) when augment is on
+    "noise_p": 0.5,  # share of crops with Gaussian sensor noise (sigma 0.5-4 on 0..255) when augment is on
+    "init": "",  # start from these weights (safetensors), e.g. to fine-tune a finished run
+    "val_split": "val",  # synth split for choosing the best checkpoint ("" = none)
     "val_n": 64,
     "val_size": 640,
     "val_every": 250,
@@ -72,10 +72,22 @@ def train(request) -> dict[str, Any]:
     ctx = setup(request.device)
     try:
         task = RTDBDTask(request, cfg, batch_size=request.batch_size or DEFAULT_BATCH)
-        budget = Budget(steps=request.steps, epochs=request.epochs, checkpoint_every=cfg["checkpoint_every"],
-                        val_every=cfg["val_every"])
-        return fit(task, ctx, request.out, budget, seed=request.seed, resume=request.resume,
-                   on_progress=request.on_progress, describe=RTDBD.describe())
+        budget = Budget(
+            steps=request.steps,
+            epochs=request.epochs,
+            checkpoint_every=cfg["checkpoint_every"],
+            val_every=cfg["val_every"],
+        )
+        return fit(
+            task,
+            ctx,
+            request.out,
+            budget,
+            seed=request.seed,
+            resume=request.resume,
+            on_progress=request.on_progress,
+            describe=RTDBD.describe(),
+        )
     finally:
         teardown(ctx)
 
@@ -112,25 +124,30 @@ class RTDBDTask:
         maps = files_by_stem(folder)
         missing = [s for s in self.stems if s not in maps]
         if missing:
-            raise DbdbenchError(f"{folder}: no saliency map for {len(missing)} training images (first: {missing[0]}.png)")
+            raise DbdbenchError(
+                f"{folder}: no saliency map for {len(missing)} training images (first: {missing[0]}.png)"
+            )
         return [(read_gray(maps[s]) > 127).astype(np.uint8) for s in self.stems]
 
     def _validation_pairs(self):
         if not self.cfg["val_split"] or self.request.rank != 0:
             return []
-        from dbdbench.api import open_dataset
         from dbdbench_torch.data import load_focus_masks, load_images
 
-        ds = open_dataset("synth", split=self.cfg["val_split"],
-                          options={"n": self.cfg["val_n"], "size": self.cfg["val_size"]})
+        from dbdbench.api import open_dataset
+
+        ds = open_dataset(
+            "synth", split=self.cfg["val_split"], options={"n": self.cfg["val_n"], "size": self.cfg["val_size"]}
+        )
         samples = ds.list().samples
-        return list(zip(load_images([s.image for s in samples]), load_focus_masks([s.gt for s in samples], ds.gt_polarity)))
+        return list(
+            zip(load_images([s.image for s in samples]), load_focus_masks([s.gt for s in samples], ds.gt_polarity))
+        )
 
     def dataset_size(self) -> int:
         return len(self.images)
 
     def load_batch(self, indices: list[int], epoch: int):
-        import torch
 
         from dbdbench_torch.data import geometric, photometric, random_crop, sample_rng, to_mask_batch, to_tensor_batch
 
@@ -162,7 +179,6 @@ class RTDBDTask:
 
     def setup(self, ctx) -> None:
         import torch
-
         from dbdbench_torch.distributed import wrap
 
         from .losses import Objective
@@ -175,8 +191,13 @@ class RTDBDTask:
 
             load_weights(self.net, self.cfg["init"])
         self.model = wrap(self.net, ctx)
-        self.objective = Objective(swap=self.cfg["swap"], self_sup=self.cfg["self_sup"], lambda_s=self.cfg["lambda_s"],
-                                   hard_mining=self.cfg["hard_mining"], hard_weight=self.cfg["hard_weight"])
+        self.objective = Objective(
+            swap=self.cfg["swap"],
+            self_sup=self.cfg["self_sup"],
+            lambda_s=self.cfg["lambda_s"],
+            hard_mining=self.cfg["hard_mining"],
+            hard_weight=self.cfg["hard_weight"],
+        )
         self.opt = torch.optim.Adam(self.net.parameters(), lr=self.cfg["lr"], weight_decay=self.cfg["weight_decay"])
 
     def state_modules(self):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 def export_generator(checkpoint: str | Path, out: str | Path) -> str:
     import torch
-
     from dbdbench_torch.weights import save_weights
 
     from .model import build_generator
@@ -24,8 +23,14 @@ def export_generator(checkpoint: str | Path, out: str | Path) -> str:
         raise SystemExit(f"{checkpoint}: not a selfgen stage-2 checkpoint (no generator)")
     gen = build_generator(record.get("variant", "lite"))
     gen.load_state_dict(state["modules"]["generator"])
-    meta = {"method": "selfgen", "network": "generator", "variant": record.get("variant", "lite"),
-            "options": record, "step": state["step"], "from_checkpoint": str(checkpoint)}
+    meta = {
+        "method": "selfgen",
+        "network": "generator",
+        "variant": record.get("variant", "lite"),
+        "options": record,
+        "step": state["step"],
+        "from_checkpoint": str(checkpoint),
+    }
     return save_weights(gen, out, metadata=meta)
 
 

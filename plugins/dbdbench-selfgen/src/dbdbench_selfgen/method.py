@@ -17,11 +17,14 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 class SelfGen(TorchMethod):
     id: ClassVar[str] = "selfgen"
     name: ClassVar[str] = "Self-generated DBD with dual adversarial discriminators (Zhao, Shang & Lu)"
-    paper: ClassVar[str] = ("Zhao, Shang & Lu, Self-generated Defocus Blur Detection via Dual Adversarial Discriminators, "
-                            "CVPR 2021")
+    paper: ClassVar[str] = (
+        "Zhao, Shang & Lu, Self-generated Defocus Blur Detection via Dual Adversarial Discriminators, CVPR 2021"
+    )
     year: ClassVar[int | None] = 2021
-    description: ClassVar[str] = ("VGG16-BN U-Net generator trained without masks: its mask must paste the sharp part of a photo "
-                                  "into a full-clear image and the blurred part into a full-blurred one unnoticed by two discriminators")
+    description: ClassVar[str] = (
+        "VGG16-BN U-Net generator trained without masks: its mask must paste the sharp part of a photo "
+        "into a full-clear image and the blurred part into a full-blurred one unnoticed by two discriminators"
+    )
     variants: ClassVar[tuple[str, ...]] = ("lite", "full")
     stride: ClassVar[int] = 16
     version: ClassVar[str] = "1"

@@ -47,10 +47,22 @@ class Shape:
 
 
 VARIANTS: dict[str, Shape] = {
-    "full": Shape(enc=(64, 128, 256, 512, 512), dec=(256, 128, 64, 32), disc=(64, 64, 128, 128, 256, 512, 512),
-                  disc_fc=1024, cls=(64, 128, 256, 512, 512), cls_fc=128),
-    "lite": Shape(enc=(8, 24, 48, 96, 128), dec=(64, 48, 24, 12), disc=(8, 16, 24, 32, 48, 64, 64),
-                  disc_fc=128, cls=(8, 16, 32, 64, 96), cls_fc=32),
+    "full": Shape(
+        enc=(64, 128, 256, 512, 512),
+        dec=(256, 128, 64, 32),
+        disc=(64, 64, 128, 128, 256, 512, 512),
+        disc_fc=1024,
+        cls=(64, 128, 256, 512, 512),
+        cls_fc=128,
+    ),
+    "lite": Shape(
+        enc=(8, 24, 48, 96, 128),
+        dec=(64, 48, 24, 12),
+        disc=(8, 16, 24, 32, 48, 64, 64),
+        disc_fc=128,
+        cls=(8, 16, 32, 64, 96),
+        cls_fc=32,
+    ),
 }
 DISC_STRIDES = (1, 2, 1, 2, 1, 1, 2)
 
@@ -129,7 +141,9 @@ class Discriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2, inplace=True))
             c = w
         self.features = nn.Sequential(*layers)
-        self.fc = nn.Sequential(nn.Conv2d(c, shape.disc_fc, 1), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(shape.disc_fc, 1, 1))
+        self.fc = nn.Sequential(
+            nn.Conv2d(c, shape.disc_fc, 1), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(shape.disc_fc, 1, 1)
+        )
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:
         h = self.features(_normalise(x))
@@ -143,7 +157,9 @@ class Classifier(nn.Module):
     def __init__(self, shape: Shape):
         super().__init__()
         self.blocks = vgg_blocks(shape.cls)
-        self.fc = nn.Sequential(nn.Linear(shape.cls[-1], shape.cls_fc), nn.ReLU(inplace=True), nn.Linear(shape.cls_fc, len(CLASSES)))
+        self.fc = nn.Sequential(
+            nn.Linear(shape.cls[-1], shape.cls_fc), nn.ReLU(inplace=True), nn.Linear(shape.cls_fc, len(CLASSES))
+        )
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = _normalise(x)

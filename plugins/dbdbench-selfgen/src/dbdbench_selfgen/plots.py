@@ -47,7 +47,11 @@ def plot_training(folder: Path, out: Path | None = None) -> Path:
     panels = 3 if adversarial else 2
     fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.8))
     ax = axes[0]
-    keys = ("g_adv_c", "g_adv_b", "d_c", "d_b", "lb", "mask_bin_loss", "mask_cov_loss") if adversarial else ("loss", "accuracy")
+    keys = (
+        ("g_adv_c", "g_adv_b", "d_c", "d_b", "lb", "mask_bin_loss", "mask_cov_loss")
+        if adversarial
+        else ("loss", "accuracy")
+    )
     for key in keys:
         if key in log:
             ax.plot(steps, _smooth(log[key], window), label=key, lw=1)

@@ -25,36 +25,36 @@ from dbdbench.errors import DbdbenchError
 from dbdbench.methods import coerce_option
 
 TRAIN_OPTIONS: dict[str, Any] = {
-    "stage": "adversarial",    # classifier | adversarial
+    "stage": "adversarial",  # classifier | adversarial
     "variant": "lite",
-    "crop": 128,               # training crop at native scale (the paper resizes whole images to 256x256)
-    "classifier": "",          # stage 2: V's weights (stage-1 folder or file); "": the packaged <variant>-classifier
-    "sources": "",             # folder of unlabelled photos for T ("": the --dataset split's images, masks unread)
-    "clear": "",               # folder of full-clear photos ("": synth fc)
-    "blurred": "",             # folder of full-blurred photos ("": synth fb)
-    "pool_n": 500,             # size of the synth fc / fb splits used by default
+    "crop": 128,  # training crop at native scale (the paper resizes whole images to 256x256)
+    "classifier": "",  # stage 2: V's weights (stage-1 folder or file); "": the packaged <variant>-classifier
+    "sources": "",  # folder of unlabelled photos for T ("": the --dataset split's images, masks unread)
+    "clear": "",  # folder of full-clear photos ("": synth fc)
+    "blurred": "",  # folder of full-blurred photos ("": synth fb)
+    "pool_n": 500,  # size of the synth fc / fb splits used by default
     "pool_size": 320,
-    "max_sources": 0,          # use at most this many T images (0: all)
+    "max_sources": 0,  # use at most this many T images (0: all)
     "discriminators": "both",  # both | clear (single D_c) | blurred (single D_b) | none
-    "lb": True,                # the bilateral triplet-excavating term (Eq. 5)
-    "eta": 0.01,               # weight of G's adversarial term (Eq. 6)
-    "min_coverage": 0.1,       # ReLU(min_coverage - mean M)
+    "lb": True,  # the bilateral triplet-excavating term (Eq. 5)
+    "eta": 0.01,  # weight of G's adversarial term (Eq. 6)
+    "min_coverage": 0.1,  # ReLU(min_coverage - mean M)
     "coverage_weight": 1.0,
-    "binarize_weight": 1.0,    # mean(min(M, 1 - M))
-    "optimizer": "adam",       # adam | sgd (the authors' code: sgd, lr 2e-4, momentum 0.5)
-    "lr": 5e-4,                # G (lite default for the CPU budget; the paper: 2e-4)
-    "d_lr": 2e-4,              # D_c, D_b
-    "momentum": 0.5,           # SGD momentum, or Adam's beta1
-    "cls_lr": 1e-3,            # stage 1 (Adam)
-    "holdout": 32,             # stage 1: images of each pool kept out of training for its accuracy
+    "binarize_weight": 1.0,  # mean(min(M, 1 - M))
+    "optimizer": "adam",  # adam | sgd (the authors' code: sgd, lr 2e-4, momentum 0.5)
+    "lr": 5e-4,  # G (lite default for the CPU budget; the paper: 2e-4)
+    "d_lr": 2e-4,  # D_c, D_b
+    "momentum": 0.5,  # SGD momentum, or Adam's beta1
+    "cls_lr": 1e-3,  # stage 1 (Adam)
+    "holdout": 32,  # stage 1: images of each pool kept out of training for its accuracy
     "augment": True,
-    "val_split": "val",        # stage 2: synth split for choosing the best checkpoint ("" = none)
+    "val_split": "val",  # stage 2: synth split for choosing the best checkpoint ("" = none)
     "val_n": 64,
     "val_size": 640,
     "val_every": 250,
     "checkpoint_every": 100,
-    "keep_every": 1000,        # keep a copy of the checkpoint every this many steps
-    "collapse_eps": 0.02,      # a batch mask with mean < eps or > 1 - eps counts as collapsed
+    "keep_every": 1000,  # keep a copy of the checkpoint every this many steps
+    "collapse_eps": 0.02,  # a batch mask with mean < eps or > 1 - eps counts as collapsed
     "collapse_patience": 100,  # this many consecutive collapsed steps are reported
 }
 DEFAULT_BATCH = {"classifier": 8, "adversarial": 4}
@@ -119,10 +119,23 @@ def train(request) -> dict[str, Any]:
         batch = request.batch_size or DEFAULT_BATCH[cfg["stage"]]
         cls = ClassifierTask if cfg["stage"] == "classifier" else AdversarialTask
         task = cls(request, cfg, batch_size=batch)
-        budget = Budget(steps=request.steps, epochs=request.epochs, checkpoint_every=cfg["checkpoint_every"],
-                        keep_every=cfg["keep_every"], val_every=cfg["val_every"])
-        summary = fit(task, ctx, request.out, budget, seed=request.seed, resume=request.resume,
-                      on_progress=request.on_progress, describe=SelfGen.describe())
+        budget = Budget(
+            steps=request.steps,
+            epochs=request.epochs,
+            checkpoint_every=cfg["checkpoint_every"],
+            keep_every=cfg["keep_every"],
+            val_every=cfg["val_every"],
+        )
+        summary = fit(
+            task,
+            ctx,
+            request.out,
+            budget,
+            seed=request.seed,
+            resume=request.resume,
+            on_progress=request.on_progress,
+            describe=SelfGen.describe(),
+        )
         if ctx.is_main:
             summary = task.finish(Path(request.out), summary)
         return summary
@@ -146,11 +159,14 @@ class _Task:
         self.clear = data.load(data.pool(cfg["clear"], "fc", cfg["pool_n"], cfg["pool_size"], "clear"))
         self.blurred = data.load(data.pool(cfg["blurred"], "fb", cfg["pool_n"], cfg["pool_size"], "blurred"))
         self.augment = Augment() if cfg["augment"] else Augment.none()
-        self.describe_pools = {"sources": cfg["sources"] or request.dataset.describe(), "n_sources": len(self.sources),
-                               "clear": cfg["clear"] or f"synth fc n={cfg['pool_n']} size={cfg['pool_size']}",
-                               "n_clear": len(self.clear),
-                               "blurred": cfg["blurred"] or f"synth fb n={cfg['pool_n']} size={cfg['pool_size']}",
-                               "n_blurred": len(self.blurred)}
+        self.describe_pools = {
+            "sources": cfg["sources"] or request.dataset.describe(),
+            "n_sources": len(self.sources),
+            "clear": cfg["clear"] or f"synth fc n={cfg['pool_n']} size={cfg['pool_size']}",
+            "n_clear": len(self.clear),
+            "blurred": cfg["blurred"] or f"synth fb n={cfg['pool_n']} size={cfg['pool_size']}",
+            "n_blurred": len(self.blurred),
+        }
 
     def crop(self, rng, image: np.ndarray) -> np.ndarray:
         from dbdbench_torch.data import geometric, photometric, random_crop
@@ -168,7 +184,7 @@ class _Task:
 
         try:
             summary["plot"] = str(plot_training(out))
-        except Exception as exc:  # noqa: BLE001 - a plot must never lose a finished training run
+        except Exception as exc:
             print(f"selfgen: could not plot the training curves ({exc})", file=sys.stderr)
         summary.update(self.extra_summary())
         atomic_write_json(out / "training.json", summary)
@@ -207,7 +223,6 @@ class ClassifierTask(_Task):
 
     def load_batch(self, indices, epoch):
         import torch
-
         from dbdbench_torch.data import sample_rng, to_tensor_batch
 
         h = self.cfg["holdout"]
@@ -223,7 +238,6 @@ class ClassifierTask(_Task):
 
     def setup(self, ctx) -> None:
         import torch
-
         from dbdbench_torch.distributed import wrap
 
         from .model import build_classifier
@@ -256,7 +270,6 @@ class ClassifierTask(_Task):
         if not self.val:
             return None
         import torch
-
         from dbdbench_torch.data import to_tensor_batch
 
         self.net.eval()
@@ -264,21 +277,31 @@ class ClassifierTask(_Task):
         counts = np.zeros(3)
         with torch.inference_mode():
             for start in range(0, len(self.val), 32):
-                chunk = self.val[start:start + 32]
+                chunk = self.val[start : start + 32]
                 _, logits = self.net(to_tensor_batch([im for im, _ in chunk]).to(self.ctx.device))
                 pred = logits.argmax(1).cpu().numpy()
                 for p, (_, label) in zip(pred, chunk):
                     counts[label] += 1
                     correct[label] += p == label
         per = correct / np.maximum(counts, 1)
-        return {"accuracy": float(correct.sum() / counts.sum()), "acc_clear": float(per[0]), "acc_blurred": float(per[1]),
-                "acc_mixed": float(per[2]), "score": float(correct.sum() / counts.sum())}
+        return {
+            "accuracy": float(correct.sum() / counts.sum()),
+            "acc_clear": float(per[0]),
+            "acc_blurred": float(per[1]),
+            "acc_mixed": float(per[2]),
+            "score": float(correct.sum() / counts.sum()),
+        }
 
     def export(self, path: Path, info: dict[str, Any]) -> str:
         from dbdbench_torch.weights import save_weights
 
-        meta = {"method": "selfgen", "network": "classifier", "variant": self.cfg["variant"], "options": self.record(),
-                "step": info.get("step", info.get("steps"))}
+        meta = {
+            "method": "selfgen",
+            "network": "classifier",
+            "variant": self.cfg["variant"],
+            "options": self.record(),
+            "step": info.get("step", info.get("steps")),
+        }
         return save_weights(self.net, path, metadata=meta)
 
 
@@ -303,12 +326,17 @@ class AdversarialTask(_Task):
     def _validation_pairs(self):
         if not self.cfg["val_split"] or self.request.rank != 0:
             return []
-        from dbdbench.api import open_dataset
         from dbdbench_torch.data import load_focus_masks, load_images
 
-        ds = open_dataset("synth", split=self.cfg["val_split"], options={"n": self.cfg["val_n"], "size": self.cfg["val_size"]})
+        from dbdbench.api import open_dataset
+
+        ds = open_dataset(
+            "synth", split=self.cfg["val_split"], options={"n": self.cfg["val_n"], "size": self.cfg["val_size"]}
+        )
         samples = ds.list().samples
-        return list(zip(load_images([s.image for s in samples]), load_focus_masks([s.gt for s in samples], ds.gt_polarity)))
+        return list(
+            zip(load_images([s.image for s in samples]), load_focus_masks([s.gt for s in samples], ds.gt_polarity))
+        )
 
     def dataset_size(self) -> int:
         return len(self.sources)
@@ -321,14 +349,15 @@ class AdversarialTask(_Task):
             rng = sample_rng(self.seed, epoch, index)
             c1, c2 = _two(rng, len(self.clear))
             b1, b2 = _two(rng, len(self.blurred))
-            for group, image in zip(groups, (self.sources[index], self.clear[c1], self.clear[c2], self.blurred[b1], self.blurred[b2])):
+            for group, image in zip(
+                groups, (self.sources[index], self.clear[c1], self.clear[c2], self.blurred[b1], self.blurred[b2])
+            ):
                 group.append(self.crop(rng, image))
         dev = self.ctx.device
         return tuple(to_tensor_batch(g).to(dev) for g in groups)
 
     def setup(self, ctx) -> None:
         import torch
-
         from dbdbench_torch.distributed import wrap
         from dbdbench_torch.weights import load_weights
 
@@ -402,13 +431,17 @@ class AdversarialTask(_Task):
         self.opt_g.zero_grad(set_to_none=True)
         g_total.backward()
         self.opt_g.step()
-        stats.update(g_total=float(g_total.detach()), mask_cov_loss=float(cov.detach()), mask_bin_loss=float(binar.detach()))
+        stats.update(
+            g_total=float(g_total.detach()), mask_cov_loss=float(cov.detach()), mask_bin_loss=float(binar.detach())
+        )
 
         # ---- D_c, D_b: Eq. 4, real vs the detached composite, one forward per network (DDP-friendly)
         total = float(g_total.detach())
         n = source.shape[0]
-        for model, opt, used, real, fake, key in ((self.dc_model, self.opt_dc, self.use_c, clear2, c_c, "d_c"),
-                                                   (self.db_model, self.opt_db, self.use_b, blurred2, c_b, "d_b")):
+        for model, opt, used, real, fake, key in (
+            (self.dc_model, self.opt_dc, self.use_c, clear2, c_c, "d_c"),
+            (self.db_model, self.opt_db, self.use_b, blurred2, c_b, "d_b"),
+        ):
             if not used:
                 continue
             out = model(torch.cat([real, fake.detach()]), logits=True)
@@ -418,7 +451,9 @@ class AdversarialTask(_Task):
             opt.step()
             with torch.no_grad():
                 p = torch.sigmoid(out.detach())
-            stats.update({key: float(loss.detach()), f"{key}_real": float(p[:n].mean()), f"{key}_fake": float(p[n:].mean())})
+            stats.update(
+                {key: float(loss.detach()), f"{key}_real": float(p[:n].mean()), f"{key}_fake": float(p[n:].mean())}
+            )
             total += float(loss.detach())
         stats.update(losses.mask_stats(mask))
         stats["collapse"] = float(self._track_collapse(stats["coverage"], step + 1))
@@ -438,8 +473,11 @@ class AdversarialTask(_Task):
             event = {"step": step, "kind": kind, "coverage": round(coverage, 4)}
             self.collapse_events.append(event)
             if self.ctx.is_main:
-                print(f"selfgen: WARNING mask collapse: {kind} masks for {patience} consecutive steps "
-                      f"(step {step}, coverage {coverage:.3f}); see loss.csv / training.png", file=sys.stderr)
+                print(
+                    f"selfgen: WARNING mask collapse: {kind} masks for {patience} consecutive steps "
+                    f"(step {step}, coverage {coverage:.3f}); see loss.csv / training.png",
+                    file=sys.stderr,
+                )
         return True
 
     def validate(self):
@@ -460,8 +498,14 @@ class AdversarialTask(_Task):
     def export(self, path: Path, info: dict[str, Any]) -> str:
         from dbdbench_torch.weights import save_weights
 
-        meta = {"method": "selfgen", "network": "generator", "variant": self.cfg["variant"], "options": self.record(),
-                "classifier_sha256": self.classifier_sha or "", "step": info.get("step", info.get("steps"))}
+        meta = {
+            "method": "selfgen",
+            "network": "generator",
+            "variant": self.cfg["variant"],
+            "options": self.record(),
+            "classifier_sha256": self.classifier_sha or "",
+            "step": info.get("step", info.get("steps")),
+        }
         return save_weights(self.gen, path, metadata=meta)
 
     def record(self) -> dict[str, Any]:

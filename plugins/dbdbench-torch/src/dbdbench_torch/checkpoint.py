@@ -66,7 +66,7 @@ def load_checkpoint(folder: Path) -> dict[str, Any]:
         raise DbdbenchError(f"--resume: no checkpoint at {path}; start without --resume")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise DbdbenchError(f"{path}: unreadable checkpoint ({str(exc).splitlines()[0]})") from None
 
 

@@ -32,7 +32,7 @@ class Augment:
     colour_p: float = 0.5
 
     @classmethod
-    def none(cls) -> "Augment":
+    def none(cls) -> Augment:
         return cls(flips=False, rotations=False, jpeg_p=0.0, noise_p=0.0, colour_p=0.0)
 
 
@@ -66,7 +66,7 @@ def random_crop(rng: np.random.Generator, arrays: list[np.ndarray], size: int) -
         h, w = arrays[0].shape[:2]
     y = int(rng.integers(0, h - size + 1))
     x = int(rng.integers(0, w - size + 1))
-    return [a[y:y + size, x:x + size] for a in arrays]
+    return [a[y : y + size, x : x + size] for a in arrays]
 
 
 def geometric(rng: np.random.Generator, arrays: list[np.ndarray], aug: Augment) -> list[np.ndarray]:

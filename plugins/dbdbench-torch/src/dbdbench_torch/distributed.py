@@ -49,7 +49,7 @@ def setup(device: str = "auto") -> Context:
         backend = "nccl" if dev.type == "cuda" else "gloo"
         try:
             dist.init_process_group(backend=backend)
-        except Exception as exc:  # noqa: BLE001 - a broken rendezvous is a configuration problem
+        except Exception as exc:
             raise DbdbenchError(f"torchrun: could not join the process group ({backend}): {exc}") from None
     return Context(device=dev, rank=rank, world_size=world_size, local_rank=local_rank)
 

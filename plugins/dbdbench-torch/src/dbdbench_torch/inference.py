@@ -9,8 +9,9 @@ resizes to a fixed square input, as papers often do.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,7 +39,9 @@ class TorchMethod(Method):
     def __init__(self, device: str = "cpu", **options: Any):
         super().__init__(device=device, **options)
         if self.config["variant"] not in self.variants:
-            raise DbdbenchError(f"method {self.id!r}: unknown variant {self.config['variant']!r} (variants: {', '.join(self.variants)})")
+            raise DbdbenchError(
+                f"method {self.id!r}: unknown variant {self.config['variant']!r} (variants: {', '.join(self.variants)})"
+            )
         if self.config["input_size"] < 0 or self.config["batch_size"] < 1:
             raise DbdbenchError(f"method {self.id!r}: input_size must be >= 0 and batch_size >= 1")
         self.batch_size = int(self.config["batch_size"])
@@ -112,7 +115,7 @@ class TorchMethod(Method):
             by_shape.setdefault(im.shape, []).append(i)
         for idx in by_shape.values():
             for start in range(0, len(idx), self.batch_size):
-                chunk = idx[start:start + self.batch_size]
+                chunk = idx[start : start + self.batch_size]
                 for i, pred in zip(chunk, self._predict_same_size([images[i] for i in chunk])):
                     out[i] = pred
         return out  # type: ignore[return-value]
@@ -129,7 +132,7 @@ class TorchMethod(Method):
         with torch.inference_mode():
             y = model(x)
         y = self.restore_output(y, crop, (h, w))
-        return [m for m in y[:, 0].float().cpu().numpy()]
+        return list(y[:, 0].float().cpu().numpy())
 
     def prepare_input(self, x):
         """Resize to the fixed input size, or pad (reflect) to a multiple of the stride; returns (x, crop info)."""

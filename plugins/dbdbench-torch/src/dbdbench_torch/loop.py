@@ -99,8 +99,17 @@ class _State:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resume: bool, on_progress=None,
-        describe: dict[str, Any] | None = None) -> dict[str, Any]:
+def fit(
+    task: Task,
+    ctx: Context,
+    out: Path,
+    budget: Budget,
+    *,
+    seed: int,
+    resume: bool,
+    on_progress=None,
+    describe: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Train ``task`` to the budget; return the summary also written to ``training.json``."""
     from torch.utils.data import DistributedSampler
 
@@ -121,18 +130,32 @@ def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resum
         for name, opt in task.state_optimizers().items():
             opt.load_state_dict(saved["optimizers"][name])
         ckpt.set_rng_state(saved["rng"])
-        state = _State(step=int(saved["step"]), elapsed_s=float(saved["elapsed_s"]),
-                       best_score=float(saved.get("best_score", float("-inf"))), best_step=saved.get("best_step"),
-                       history=json.loads(saved.get("history", "[]")))
+        state = _State(
+            step=int(saved["step"]),
+            elapsed_s=float(saved["elapsed_s"]),
+            best_score=float(saved.get("best_score", float("-inf"))),
+            best_step=saved.get("best_step"),
+            history=json.loads(saved.get("history", "[]")),
+        )
     elif (folder / ckpt.LAST).exists():
-        raise DbdbenchError(f"{out}: already holds a training run; add --resume to continue it, or choose another --out")
+        raise DbdbenchError(
+            f"{out}: already holds a training run; add --resume to continue it, or choose another --out"
+        )
 
     n = task.dataset_size()
-    sampler = DistributedSampler(range(n), num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed, drop_last=True)
+    sampler = DistributedSampler(
+        range(n), num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed, drop_last=True
+    )
     per_epoch = len(sampler) // task.batch_size
     if per_epoch < 1:
-        raise DbdbenchError(f"training set has {n} images: too few for batch size {task.batch_size} x {ctx.world_size} processes")
-    total = budget.steps if budget.steps is not None else (budget.epochs * per_epoch if budget.epochs else task.default_steps)
+        raise DbdbenchError(
+            f"training set has {n} images: too few for batch size {task.batch_size} x {ctx.world_size} processes"
+        )
+    total = (
+        budget.steps
+        if budget.steps is not None
+        else (budget.epochs * per_epoch if budget.epochs else task.default_steps)
+    )
     if ctx.is_main:
         out.mkdir(parents=True, exist_ok=True)
         _trim_log(out / "loss.csv", state.step)
@@ -150,13 +173,21 @@ def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resum
         state.elapsed_s = elapsed0 + (time.monotonic() - t_start)
         if ctx.is_main:
             _flush_log(out / "loss.csv", log_rows)
-            ckpt.save_checkpoint(folder, {
-                "step": state.step, "elapsed_s": state.elapsed_s, "record": task.record(),
-                "modules": {k: m.state_dict() for k, m in task.state_modules().items()},
-                "optimizers": {k: o.state_dict() for k, o in task.state_optimizers().items()},
-                "rng": ckpt.rng_state(), "best_score": state.best_score, "best_step": state.best_step,
-                "history": json.dumps(state.history),
-            }, keep_as=f"step_{state.step:07d}.pt" if keep else None)
+            ckpt.save_checkpoint(
+                folder,
+                {
+                    "step": state.step,
+                    "elapsed_s": state.elapsed_s,
+                    "record": task.record(),
+                    "modules": {k: m.state_dict() for k, m in task.state_modules().items()},
+                    "optimizers": {k: o.state_dict() for k, o in task.state_optimizers().items()},
+                    "rng": ckpt.rng_state(),
+                    "best_score": state.best_score,
+                    "best_step": state.best_step,
+                    "history": json.dumps(state.history),
+                },
+                keep_as=f"step_{state.step:07d}.pt" if keep else None,
+            )
         barrier(ctx)
         last_ckpt = time.monotonic()
 
@@ -167,7 +198,7 @@ def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resum
             if epoch != epoch_loaded:
                 sampler.set_epoch(epoch)
                 order, epoch_loaded = list(sampler), epoch
-            indices = order[offset * task.batch_size:(offset + 1) * task.batch_size]
+            indices = order[offset * task.batch_size : (offset + 1) * task.batch_size]
             batch = task.load_batch(indices, epoch)
             stats = task.train_step(batch, state.step)
             state.step += 1
@@ -178,7 +209,9 @@ def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resum
             if now - t_since > 5:
                 images_since, t_since = 0, now
             if ctx.is_main:
-                log_rows.append({"step": state.step, "epoch": epoch, "wall_s": round(elapsed0 + now - t_start, 2), **stats})
+                log_rows.append(
+                    {"step": state.step, "epoch": epoch, "wall_s": round(elapsed0 + now - t_start, 2), **stats}
+                )
                 if on_progress:
                     on_progress(state.step, total, stats)
             if budget.val_every and state.step % budget.val_every == 0 and state.step < total:
@@ -194,12 +227,23 @@ def fit(task: Task, ctx: Context, out: Path, budget: Budget, *, seed: int, resum
     _validate(task, ctx, out, state)
     save(keep=True)
     summary = {
-        "method": describe or {}, "options": task.record(), "steps": state.step, "batch_size": task.batch_size,
-        "processes": ctx.world_size, "device": str(ctx.device), "seed": seed,
-        "wall_time_s": round(state.elapsed_s, 1), "machine": {"cpu": platform.processor() or platform.machine(),
-                                                             "torch": torch.__version__, "threads": torch.get_num_threads()},
-        "best_step": state.best_step, "validation": state.history,
-        "weights": str(out / "weights.safetensors"), "best_weights": str(out / "best.safetensors") if state.best_step else None,
+        "method": describe or {},
+        "options": task.record(),
+        "steps": state.step,
+        "batch_size": task.batch_size,
+        "processes": ctx.world_size,
+        "device": str(ctx.device),
+        "seed": seed,
+        "wall_time_s": round(state.elapsed_s, 1),
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+        },
+        "best_step": state.best_step,
+        "validation": state.history,
+        "weights": str(out / "weights.safetensors"),
+        "best_weights": str(out / "best.safetensors") if state.best_step else None,
     }
     if ctx.is_main:
         summary["weights_sha256"] = task.export(out / "weights.safetensors", summary)

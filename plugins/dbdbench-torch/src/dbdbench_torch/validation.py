@@ -5,7 +5,7 @@ Never point this at the real photos used for evaluation: checkpoints are chosen 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -13,7 +13,9 @@ from dbdbench.metrics import Evaluator, prepare
 from dbdbench.protocols import get_protocol
 
 
-def score_predictions(pairs: list[tuple[np.ndarray, np.ndarray]], predict: Callable[[np.ndarray], np.ndarray]) -> dict[str, float]:
+def score_predictions(
+    pairs: list[tuple[np.ndarray, np.ndarray]], predict: Callable[[np.ndarray], np.ndarray]
+) -> dict[str, float]:
     """``pairs`` of (uint8 RGB image, uint8 focus GT 0/1); returns f_max, mae, and ``score`` = f_max - mae."""
     protocol = get_protocol("dbd")
     evaluator = Evaluator(protocol)

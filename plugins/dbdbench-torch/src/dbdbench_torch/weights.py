@@ -46,7 +46,7 @@ def load_weights(module: torch.nn.Module, path: str | Path) -> dict[str, str]:
         state = load_file(str(path))
         with safe_open(str(path), framework="pt") as fh:
             meta = dict(fh.metadata() or {})
-    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file
+    except Exception as exc:
         raise DbdbenchError(f"{path}: not a readable safetensors file ({exc})") from None
     missing, unexpected = _diff(module.state_dict(), state)
     if missing or unexpected:
