@@ -13,9 +13,10 @@ from typing import Any
 
 from .datasets.base import Dataset, Listing, files_by_stem
 from .datasets.real import subset as subset_listing
+from .devices import check_device, resolve_device
 from .errors import DatasetError, DbdbenchError
 from .mapcache import config_key
-from .methods import check_device, resolve_device, resolve_options
+from .options import resolve_options
 from .plugins import get_registry
 from .protocols import Protocol
 from .results import build_result, timing_summary, write_result

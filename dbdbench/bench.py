@@ -21,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from .devices import check_device, resolve_device
 from .errors import DbdbenchError
-from .methods import check_device, check_prediction, resolve_device, resolve_options
+from .methods import check_prediction
+from .options import resolve_options
 from .plugins import get_registry
 from .results import SCHEMA_VERSION, command_line, environment
 from .runner import method_dir_name

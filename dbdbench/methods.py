@@ -13,14 +13,12 @@ silently skewing a leaderboard.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from .errors import DbdbenchError
+from .options import resolve_options
 
 Kind = Literal["handcrafted", "learned"]
 
@@ -84,53 +82,6 @@ class Method:
         }
 
 
-def resolve_options(cls: type[Method], given: dict[str, Any]) -> dict[str, Any]:
-    """Merge user options into the method's defaults, converting strings to the default's type."""
-    config = dict(cls.options)
-    for key, value in given.items():
-        if key not in cls.options:
-            known = ", ".join(sorted(cls.options)) or "none"
-            raise DbdbenchError(f"method {cls.id!r} has no option {key!r} (options: {known})")
-        config[key] = coerce_option(cls.id, key, value, cls.options[key])
-    return config
-
-
-def coerce_option(method_id: str, key: str, value: Any, default: Any) -> Any:
-    if not isinstance(value, str) or isinstance(default, str) or default is None:
-        return value
-    try:
-        if isinstance(default, bool):
-            lowered = value.strip().lower()
-            if lowered in {"1", "true", "yes", "on"}:
-                return True
-            if lowered in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError(value)
-        if isinstance(default, int):
-            return int(value)
-        if isinstance(default, float):
-            return float(value)
-        if isinstance(default, (tuple, list)):
-            kind = type(default[0]) if default else str
-            return type(default)(kind(v) for v in value.split(","))
-    except ValueError:
-        raise DbdbenchError(
-            f"method {method_id!r}: option {key}={value!r} is not a valid {type(default).__name__}"
-        ) from None
-    return value
-
-
-def parse_option_pairs(pairs: Iterable[str]) -> dict[str, str]:
-    """Parse ``key=value`` strings from ``--option``."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise DbdbenchError(f"--option {pair!r}: expected key=value")
-        out[key.strip()] = value.strip()
-    return out
-
-
 def check_prediction(method_id: str, stem: str, image: np.ndarray, pred: Any) -> np.ndarray:
     """Enforce the method contract on one output; return it as float32."""
     if not isinstance(pred, np.ndarray):
@@ -154,31 +105,3 @@ def raise_method(method_id: str, stem: str, problem: str):
     from .errors import MethodError
 
     raise MethodError(method_id, stem, problem)
-
-
-def check_device(device: str) -> str:
-    """Refuse anything but ``auto``, ``cpu``, ``cuda`` or ``cuda:N``, without importing torch."""
-    if device not in {"auto", "cpu", "cuda"} and not device.startswith("cuda:"):
-        raise DbdbenchError(f"--device {device!r}: expected auto, cpu or cuda")
-    return device
-
-
-def resolve_device(device: str) -> str:
-    """Turn ``auto`` into ``cuda`` when torch sees a GPU, else ``cpu``. Imports torch lazily."""
-    if check_device(device) == "cpu":
-        return device
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if not torch.cuda.is_available():
-        raise DbdbenchError(f"--device {device}: torch sees no CUDA device on this machine")
-    return device
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .datasets.base import Dataset
+from .devices import check_device
 from .errors import DbdbenchError
-from .methods import check_device
 from .plugins import get_registry
 
 #: ``on_progress(step, total_steps, stats)``: called by rank 0 after each optimiser step; ``stats`` holds at

@@ -123,5 +123,5 @@ def test_core_never_imports_torch():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     hits = [p for p in (REPO / "dbdbench").rglob("*.py") if "import torch" in p.read_text()]
-    # methods.resolve_device imports torch lazily inside the function, only for learned methods
-    assert [p.name for p in hits] == ["methods.py"]
+    # devices.resolve_device imports torch lazily inside the function, only for learned methods
+    assert [p.name for p in hits] == ["devices.py"]

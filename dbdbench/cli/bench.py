@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..methods import parse_option_pairs
+from ..options import parse_option_pairs
 from .app import cli
 from .common import err_console, out_console, warn_plugin_failures
 from .leaderboard import save_options

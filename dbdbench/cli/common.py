@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from ..errors import DbdbenchError
-from ..methods import parse_option_pairs
+from ..options import parse_option_pairs
 
 
 def err_console():

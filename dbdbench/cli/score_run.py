@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..methods import parse_option_pairs
+from ..options import parse_option_pairs
 from .app import cli
 from .common import (
     dataset_from,
@@ -170,7 +170,7 @@ def run(
 def method_row(method_id: str, options: dict) -> str:
     """The leaderboard row of a method run with these options: its id plus the options that differ from the
     defaults, exactly as its map-cache folder is named (``lbp@refine=True``)."""
-    from ..methods import resolve_options
+    from ..options import resolve_options
     from ..plugins import get_registry
     from ..runner import method_dir_name
 

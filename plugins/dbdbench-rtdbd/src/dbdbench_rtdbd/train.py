@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from dbdbench.errors import DbdbenchError
-from dbdbench.methods import coerce_option
+from dbdbench.options import coerce_option
 
 TRAIN_OPTIONS: dict[str, Any] = {
     "variant": "lite",

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from dbdbench.errors import DbdbenchError
-from dbdbench.methods import coerce_option
+from dbdbench.options import coerce_option
 
 TRAIN_OPTIONS: dict[str, Any] = {
     "stage": "adversarial",  # classifier | adversarial
@@ -314,9 +314,9 @@ class AdversarialTask(_Task):
         super().__init__(request, cfg, batch_size)
         self.classifier_path = classifier_file(cfg["classifier"], cfg["variant"]) if cfg["lb"] else None
         if self.classifier_path is not None:
-            from dbdbench.methods import file_sha256
+            from dbdbench.hashing import file_digest
 
-            self.classifier_sha = file_sha256(self.classifier_path)
+            self.classifier_sha = file_digest(self.classifier_path)
         else:
             self.classifier_sha = None
         self.val_pairs = self._validation_pairs()

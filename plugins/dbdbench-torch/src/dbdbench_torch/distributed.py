@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from dbdbench.devices import resolve_device
 from dbdbench.errors import DbdbenchError
-from dbdbench.methods import resolve_device
 
 
 @dataclass(frozen=True)

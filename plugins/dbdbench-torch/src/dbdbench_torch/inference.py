@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from dbdbench.errors import DbdbenchError
-from dbdbench.methods import Method, file_sha256
+from dbdbench.hashing import file_digest
+from dbdbench.methods import Method
 
 
 class TorchMethod(Method):
@@ -69,7 +70,7 @@ class TorchMethod(Method):
             if given:
                 raise DbdbenchError(f"--option weights={given}: file not found")
             return None, None  # no trained weights for this variant: random, flagged in provenance
-        return path, file_sha256(path)
+        return path, file_digest(path)
 
     @property
     def is_random(self) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from dbdbench.errors import DbdbenchError
-from dbdbench.methods import file_sha256
+from dbdbench.hashing import file_digest
 
 
 def save_weights(module: torch.nn.Module, path: str | Path, metadata: dict[str, Any] | None = None) -> str:
@@ -31,7 +31,7 @@ def save_weights(module: torch.nn.Module, path: str | Path, metadata: dict[str, 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return file_sha256(path)
+    return file_digest(path)
 
 
 def load_weights(module: torch.nn.Module, path: str | Path) -> dict[str, str]:
