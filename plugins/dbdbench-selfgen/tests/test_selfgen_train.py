@@ -185,3 +185,17 @@ def test_shipped_lite_weights_load():
 def _csv_rows(path):
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
+
+
+def test_init_starts_the_generator_from_given_weights(tiny, tmp_path):
+    cls = _classifier(tiny, tmp_path)
+    first = tmp_path / "first"
+    run_training(_request(tiny, first, steps=1, classifier=cls))
+    again = tmp_path / "again"
+    # lr 0: the generator's parameters stay exactly what init loaded (BN running statistics still move)
+    run_training(_request(tiny, again, steps=1, classifier=cls, init=first, lr=0.0))
+    a, b = _weights(first / "weights.safetensors"), _weights(again / "weights.safetensors")
+    params = [k for k in a if k.endswith(".weight") or k.endswith(".bias")]
+    assert params and all(torch.equal(a[k], b[k]) for k in params)
+    with pytest.raises(DbdbenchError, match="init="):
+        run_training(_request(tiny, tmp_path / "bad", steps=1, classifier=cls, init=tmp_path / "nowhere"))

@@ -29,6 +29,7 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "variant": "lite",
     "crop": 128,  # training crop at native scale (the paper resizes whole images to 256x256)
     "classifier": "",  # stage 2: V's weights (stage-1 folder or file); "": the packaged <variant>-classifier
+    "init": "",  # stage 2: start G from these generator weights (a stage-2 folder or .safetensors), e.g. after V changed
     "sources": "",  # folder of unlabelled photos for T ("": the --dataset split's images, masks unread)
     "clear": "",  # folder of full-clear photos ("": synth fc)
     "blurred": "",  # folder of full-blurred photos ("": synth fb)
@@ -84,6 +85,11 @@ def resolve(options: dict[str, str]) -> dict[str, Any]:
     return cfg
 
 
+def generator_file(spec: str) -> Path:
+    """G's weights for ``init``: a .safetensors file, or a stage-2 folder (its best, else final weights)."""
+    return _weights_file(spec, "init")
+
+
 def classifier_file(spec: str, variant: str) -> Path:
     """V's weights: a file, a stage-1 training folder (best, else final weights), or the packaged ones."""
     if not spec:
@@ -95,14 +101,19 @@ def classifier_file(spec: str, variant: str) -> Path:
             f"(dbdbench train --method selfgen --option stage=classifier --option variant={variant} --out DIR), "
             "then pass --option classifier=DIR"
         )
+    return _weights_file(spec, "classifier")
+
+
+def _weights_file(spec: str, option: str) -> Path:
+    """A .safetensors file, or a training folder's best.safetensors (else its final weights.safetensors)."""
     path = Path(spec).expanduser()
     if path.is_dir():
         for name in ("best.safetensors", "weights.safetensors"):
             if (path / name).is_file():
                 return path / name
-        raise DbdbenchError(f"selfgen: classifier={spec}: no best.safetensors or weights.safetensors in that folder")
+        raise DbdbenchError(f"selfgen: {option}={spec}: no best.safetensors or weights.safetensors in that folder")
     if not path.is_file():
-        raise DbdbenchError(f"selfgen: classifier={spec}: file not found")
+        raise DbdbenchError(f"selfgen: {option}={spec}: file not found")
     return path
 
 
@@ -176,6 +187,10 @@ class _Task:
 
     def record(self) -> dict[str, Any]:
         return dict(self.cfg, batch_size=self.batch_size, pools=self.describe_pools)
+
+    def matches(self, saved) -> bool:
+        """Options added after a checkpoint was written count as their defaults (older runs stay resumable)."""
+        return saved is not None and {**TRAIN_OPTIONS, **saved} == self.record()
 
     def finish(self, out: Path, summary: dict[str, Any]) -> dict[str, Any]:
         from dbdbench.io import atomic_write_json
@@ -380,6 +395,8 @@ class AdversarialTask(_Task):
                 return torch.optim.SGD(params, lr=lr, momentum=self.cfg["momentum"])
             return torch.optim.Adam(params, lr=lr, betas=(self.cfg["momentum"], 0.999))
 
+        if self.cfg["init"]:
+            load_weights(self.gen, generator_file(self.cfg["init"]))
         self.opt_g = opt(self.gen.parameters(), self.cfg["lr"])
         self.opt_dc = opt(self.d_c.parameters(), self.cfg["d_lr"])
         self.opt_db = opt(self.d_b.parameters(), self.cfg["d_lr"])
