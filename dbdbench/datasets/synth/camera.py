@@ -10,7 +10,7 @@ sharp background behind it, as in a real photo, and a blurred background does
 not leak over a sharp foreground edge.
 
 Blur acts on linear radiance; the sensor then adds shot and read noise,
-applies the sRGB transfer curve and quantises, and may JPEG-compress.
+applies a gamma 2.2 curve (approximating sRGB) and quantises, and may JPEG-compress.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def sensor(
     noise: bool = True,
     jpeg: bool = True,
 ) -> np.ndarray:
-    """Exposure, shot + read noise, sRGB encoding, 8-bit quantisation and optional JPEG."""
+    """Exposure, shot + read noise, gamma 2.2 encoding (sRGB-like), 8-bit quantisation and optional JPEG."""
     x = linear * rng.uniform(0.9, 1.15)
     if noise and rng.random() < 0.75:
         shot = rng.uniform(0.0005, 0.004)

@@ -8,7 +8,7 @@ scikit-image wheel, read from site-packages; nothing is fetched through pooch or
 the network), under random scale, rotation and colour jitter; some fills are
 flat gradients (sky, painted walls) and some are fine gratings (fabric, grilles).
 
-All textures are returned in *linear* light (sRGB decoded), float32 in [0, 1],
+All textures are returned in *linear* light (decoded with gamma 2.2, the usual sRGB approximation), float32 in [0, 1],
 because blur is a linear operation on radiance, not on gamma-encoded values.
 """
 

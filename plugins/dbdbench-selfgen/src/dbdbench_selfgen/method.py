@@ -27,6 +27,7 @@ class SelfGen(TorchMethod):
     )
     variants: ClassVar[tuple[str, ...]] = ("lite", "full")
     stride: ClassVar[int] = 16
+    training_data: ClassVar[str] = "synth train photos (n=2000, 384 px) + synth fc/fb, no masks read"
     version: ClassVar[str] = "1"
     options: ClassVar[dict[str, Any]] = dict(TorchMethod.options)
 
