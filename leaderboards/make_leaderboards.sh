@@ -17,8 +17,8 @@ LB=leaderboards/results
 # Every named protocol on the Zhao lab's 320x320 sets; 'sg' refuses CUHK's full-size GT (its source scores at 320x320).
 PROTOCOLS="dbd sod sg ddffnet hifst"
 CUHK_PROTOCOLS="dbd sod ddffnet hifst"
-# Methods that run on photos (the handcrafted baselines; learned methods join when they have trained weights).
-METHODS="${METHODS:-gradient laplacian dct svd lbp hifst}"
+# Methods that run on photos: the handcrafted baselines and the learned methods with their shipped weights.
+METHODS="${METHODS:-gradient laplacian dct svd lbp hifst rtdbd selfgen}"
 # Methods whose latency 'bench' measures for the timing tables.
 TIMING_METHODS="${TIMING_METHODS:-$METHODS}"
 CUHK_SAMPLES=leaderboards/subsets/cuhk-samples.txt

@@ -199,3 +199,41 @@ def test_init_starts_the_generator_from_given_weights(tiny, tmp_path):
     assert params and all(torch.equal(a[k], b[k]) for k in params)
     with pytest.raises(DbdbenchError, match="init="):
         run_training(_request(tiny, tmp_path / "bad", steps=1, classifier=cls, init=tmp_path / "nowhere"))
+
+
+def test_update_ema_is_the_moving_average_and_copies_buffers():
+    from dbdbench_selfgen.train import _frozen_copy, _update_ema
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 1), torch.nn.BatchNorm2d(2))
+    ema = _frozen_copy(net)
+    before = [p.clone() for p in ema.parameters()]
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+        net[1].running_mean.fill_(3.0)
+    _update_ema(ema, net, decay=0.9, step=1000)  # past the ramp: d = 0.9
+    for b, e, p in zip(before, ema.parameters(), net.parameters()):
+        assert torch.allclose(e, 0.9 * b + 0.1 * p) and not e.requires_grad
+    assert torch.equal(ema[1].running_mean, net[1].running_mean)
+    _update_ema(ema, net, decay=0.999, step=0)  # ramp: d = 1/10, mostly the current weights
+    for e, p in zip(ema.parameters(), net.parameters()):
+        assert torch.allclose(e, p, atol=0.1)
+
+
+def test_ema_generator_is_exported_and_old_checkpoints_resume(tiny, tmp_path):
+    cls = _classifier(tiny, tmp_path)
+    out = tmp_path / "ema"
+    run_training(_request(tiny, out, steps=2, classifier=cls, ema=0.5))
+    ck = torch.load(out / "checkpoints" / "last.pt", weights_only=True)
+    exported = _weights(out / "weights.safetensors")
+    ema, last = ck["modules"]["generator_ema"], ck["modules"]["generator"]
+    assert all(torch.equal(exported[k], ema[k]) for k in exported)
+    assert any(not torch.equal(ema[k], last[k]) for k in ema if k.endswith(".weight"))
+
+    # a checkpoint from before the option existed (no generator_ema, no 'ema' in its record) still resumes
+    del ck["modules"]["generator_ema"]
+    del ck["record"]["ema"]
+    torch.save(ck, out / "checkpoints" / "last.pt")
+    request = _request(tiny, out, steps=3, classifier=cls, ema=0.995)
+    summary = run_training(TrainRequest(**{**request.__dict__, "resume": True}))
+    assert summary["steps"] == 3

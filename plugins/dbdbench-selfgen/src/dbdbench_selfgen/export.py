@@ -22,7 +22,8 @@ def export_generator(checkpoint: str | Path, out: str | Path) -> str:
     if "generator" not in state.get("modules", {}):
         raise SystemExit(f"{checkpoint}: not a selfgen stage-2 checkpoint (no generator)")
     gen = build_generator(record.get("variant", "lite"))
-    gen.load_state_dict(state["modules"]["generator"])
+    # the generator training exports: the moving average when the run kept one (option ema), else the last G
+    gen.load_state_dict(state["modules"].get("generator_ema", state["modules"]["generator"]))
     meta = {
         "method": "selfgen",
         "network": "generator",

@@ -39,6 +39,7 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "discriminators": "both",  # both | clear (single D_c) | blurred (single D_b) | none
     "lb": True,  # the bilateral triplet-excavating term (Eq. 5)
     "eta": 0.01,  # weight of G's adversarial term (Eq. 6)
+    "ema": 0.995,  # exported/validated G = exponential moving average of G's weights (0: the last G)
     "min_coverage": 0.1,  # ReLU(min_coverage - mean M)
     "coverage_weight": 1.0,
     "binarize_weight": 1.0,  # mean(min(M, 1 - M))
@@ -397,12 +398,27 @@ class AdversarialTask(_Task):
 
         if self.cfg["init"]:
             load_weights(self.gen, generator_file(self.cfg["init"]))
+        self.gen_ema = _frozen_copy(self.gen) if self.cfg["ema"] > 0 else None
         self.opt_g = opt(self.gen.parameters(), self.cfg["lr"])
         self.opt_dc = opt(self.d_c.parameters(), self.cfg["d_lr"])
         self.opt_db = opt(self.d_b.parameters(), self.cfg["d_lr"])
 
     def state_modules(self):
-        return {"generator": self.gen, "d_clear": self.d_c, "d_blurred": self.d_b}
+        modules = {"generator": self.gen, "d_clear": self.d_c, "d_blurred": self.d_b}
+        if self.gen_ema is not None:
+            modules["generator_ema"] = self.gen_ema
+        return modules
+
+    def restore_missing(self, name: str) -> None:
+        """A checkpoint written before ``ema`` existed: the average starts from the restored G."""
+        if name != "generator_ema":
+            raise DbdbenchError(f"--resume: the checkpoint has no state for {name!r}; use another --out")
+        self.gen_ema.load_state_dict(self.gen.state_dict())
+
+    @property
+    def exported(self):
+        """The generator that is validated and exported: the moving average when ``ema`` is on."""
+        return self.gen_ema if self.gen_ema is not None else self.gen
 
     def state_optimizers(self):
         return {"generator": self.opt_g, "d_clear": self.opt_dc, "d_blurred": self.opt_db}
@@ -448,6 +464,8 @@ class AdversarialTask(_Task):
         self.opt_g.zero_grad(set_to_none=True)
         g_total.backward()
         self.opt_g.step()
+        if self.gen_ema is not None:
+            _update_ema(self.gen_ema, self.gen, self.cfg["ema"], step)
         stats.update(
             g_total=float(g_total.detach()), mask_cov_loss=float(cov.detach()), mask_bin_loss=float(binar.detach())
         )
@@ -505,8 +523,8 @@ class AdversarialTask(_Task):
         from .method import SelfGen
 
         method = SelfGen(device=str(self.ctx.device), weights="random", variant=self.cfg["variant"])
-        method._model = self.gen
-        self.gen.eval()
+        method._model = self.exported
+        self.exported.eval()
         try:
             return score_predictions(self.val_pairs, method.predict)
         finally:
@@ -523,13 +541,39 @@ class AdversarialTask(_Task):
             "classifier_sha256": self.classifier_sha or "",
             "step": info.get("step", info.get("steps")),
         }
-        return save_weights(self.gen, path, metadata=meta)
+        return save_weights(self.exported, path, metadata=meta)
 
     def record(self) -> dict[str, Any]:
         return dict(super().record(), classifier_sha256=self.classifier_sha)
 
     def extra_summary(self) -> dict[str, Any]:
         return {"collapse_events": self.collapse_events}
+
+
+def _frozen_copy(module):
+    """A copy of ``module`` that no optimiser sees, kept in eval mode (the EMA generator)."""
+    import copy
+
+    twin = copy.deepcopy(module).eval()
+    twin.requires_grad_(False)
+    return twin
+
+
+def _update_ema(ema, model, decay: float, step: int) -> None:
+    """``ema <- d * ema + (1 - d) * model`` for parameters; buffers (BN statistics) are copied.
+
+    ``d`` ramps up as min(decay, (1 + step) / (10 + step)), so early steps are not dominated by the initial weights.
+    Adversarial training oscillates: on synth val, averaging G's weights over a run scored better than any
+    single checkpoint it averaged (see the model card).
+    """
+    import torch
+
+    d = min(decay, (1.0 + step) / (10.0 + step))
+    with torch.no_grad():
+        for p_ema, p in zip(ema.parameters(), model.parameters()):
+            p_ema.lerp_(p.detach(), 1.0 - d)
+        for b_ema, b in zip(ema.buffers(), model.buffers()):
+            b_ema.copy_(b)
 
 
 def _two(rng, n: int) -> tuple[int, int]:

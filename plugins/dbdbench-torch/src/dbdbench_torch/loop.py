@@ -52,6 +52,10 @@ class Task:
         """Optimisers *and* schedulers (anything with state_dict/load_state_dict)."""
         raise NotImplementedError
 
+    def restore_missing(self, name: str) -> None:
+        """A checkpoint from before module ``name`` existed is being resumed: set it from the restored ones, or refuse."""
+        raise DbdbenchError(f"--resume: the checkpoint has no state for {name!r}; use another --out")
+
     def dataset_size(self) -> int:
         raise NotImplementedError
 
@@ -126,7 +130,10 @@ def fit(
                 "use the same --option values or another --out"
             )
         for name, module in task.state_modules().items():
-            module.load_state_dict(saved["modules"][name])
+            if name in saved["modules"]:
+                module.load_state_dict(saved["modules"][name])
+            else:
+                task.restore_missing(name)
         for name, opt in task.state_optimizers().items():
             opt.load_state_dict(saved["optimizers"][name])
         ckpt.set_rng_state(saved["rng"])
