@@ -6,7 +6,8 @@ plus L_B alone (no discriminator), which shows what the frozen classifier contri
 trains `lite`'s generator from the same seed, with the same frozen classifier V where L_B is on, for the same
 steps on the synth train photos (masks never read), then is scored on the synth test split (protocol dbd).
 A short budget shows what each part does early in training on synthetic data, not the paper's converged
-numbers; GAN runs this short are noisy, so read differences of a few points as ties.
+numbers; GAN runs this short are noisy, so read differences of a few points as ties. The rows export the last
+G (``ema=0``): the weight averaging of the shipped recipe is dbdbench's addition, not one of the paper's terms.
 
     .venv/bin/python benchmarks/bench_selfgen_ablation.py --classifier runs/train/selfgen-classifier-lite-c192 \
         [--steps 150] [--crop 128]
@@ -40,7 +41,7 @@ def main() -> None:
     rows = []
     for label, switches in ROWS:
         out = ROOT / "runs" / "ablation" / ("selfgen-" + "-".join(f"{k}={v}" for k, v in switches.items()))
-        opts = ["stage=adversarial", "variant=lite", f"crop={args.crop}", "max_sources=600", "val_split="]
+        opts = ["stage=adversarial", "variant=lite", f"crop={args.crop}", "max_sources=600", "val_split=", "ema=0"]
         opts += [f"{k}={v}" for k, v in switches.items()]
         if switches["lb"] == "true":
             opts.append(f"classifier={args.classifier}")
