@@ -237,3 +237,29 @@ def test_ema_generator_is_exported_and_old_checkpoints_resume(tiny, tmp_path):
     request = _request(tiny, out, steps=3, classifier=cls, ema=0.995)
     summary = run_training(TrainRequest(**{**request.__dict__, "resume": True}))
     assert summary["steps"] == 3
+
+
+def test_torchrun_two_cpu_processes_both_stages_and_resume(tiny, synth_cache, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    torchrun = Path(sys.executable).parent / "torchrun"
+    if not torchrun.exists():
+        pytest.skip("torchrun is not installed next to this Python")
+    env = {**os.environ, "DBDBENCH_CACHE": str(synth_cache), "OMP_NUM_THREADS": "1", "DBDBENCH_LOAD_PLUGINS": "selfgen"}
+    data = ["--dataset", "synth", "--dataset-option", "n=8", "--dataset-option", "size=64", "--batch-size", "2"]
+    opts = [x for k, v in tiny["options"].items() for x in ("--option", f"{k}={v}")]
+    base = [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "dbdbench", "train", "--method", "selfgen"]
+    cls, adv = tmp_path / "cls", tmp_path / "adv"
+    runs = [
+        [*data, *opts, "--option", "stage=classifier", "--steps", "2", "--out", str(cls)],
+        [*data, *opts, "--option", f"classifier={cls}", "--steps", "2", "--out", str(adv)],
+        [*data, *opts, "--option", f"classifier={cls}", "--steps", "3", "--out", str(adv), "--resume"],
+    ]
+    for args in runs:
+        proc = subprocess.run(base + args, capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads((adv / "training.json").read_text())
+    assert summary["steps"] == 3 and summary["processes"] == 2
+    assert (adv / "weights.safetensors").is_file()
