@@ -215,9 +215,16 @@ def test_update_ema_is_the_moving_average_and_copies_buffers():
     for b, e, p in zip(before, ema.parameters(), net.parameters()):
         assert torch.allclose(e, 0.9 * b + 0.1 * p) and not e.requires_grad
     assert torch.equal(ema[1].running_mean, net[1].running_mean)
-    _update_ema(ema, net, decay=0.999, step=0)  # ramp: d = 1/10, mostly the current weights
+    _update_ema(ema, net, decay=0.999, step=0)  # the first update takes the current weights (d = 0)
     for e, p in zip(ema.parameters(), net.parameters()):
-        assert torch.allclose(e, p, atol=0.1)
+        assert torch.equal(e, p)
+    first = [p.clone() for p in net.parameters()]
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(1.0)
+    _update_ema(ema, net, decay=0.999, step=1)  # below the window: the plain mean of the two
+    for e, a, b in zip(ema.parameters(), first, net.parameters()):
+        assert torch.allclose(e, (a + b) / 2)
 
 
 def test_ema_generator_is_exported_and_old_checkpoints_resume(tiny, tmp_path):

@@ -562,13 +562,14 @@ def _frozen_copy(module):
 def _update_ema(ema, model, decay: float, step: int) -> None:
     """``ema <- d * ema + (1 - d) * model`` for parameters; buffers (BN statistics) are copied.
 
-    ``d`` ramps up as min(decay, (1 + step) / (10 + step)), so early steps are not dominated by the initial weights.
-    Adversarial training oscillates: on synth val, averaging G's weights over a run scored better than any
-    single checkpoint it averaged (see the model card).
+    ``d = min(decay, step / (step + 1))`` (``step`` counted from 0): the plain mean of every G so far until the
+    window reaches 1 / (1 - decay) steps, then an exponential average over that window.
+    Adversarial training oscillates. On synth val, the average of a run's kept checkpoints scored better than
+    any single one of them (see the model card).
     """
     import torch
 
-    d = min(decay, (1.0 + step) / (10.0 + step))
+    d = min(decay, step / (step + 1.0))
     with torch.no_grad():
         for p_ema, p in zip(ema.parameters(), model.parameters()):
             p_ema.lerp_(p.detach(), 1.0 - d)
