@@ -23,7 +23,7 @@ DEFAULT_EDGES = (1.5, 3.0, 6.0)
 def band_labels(edges=DEFAULT_EDGES) -> list[str]:
     bounds = [0.0, *edges]
     labels = [f"[{bounds[0]:g}, {bounds[1]:g}]"]
-    labels += [f"({a:g}, {b:g}]" for a, b in itertools.pairwise(bounds)]
+    labels += [f"({a:g}, {b:g}]" for a, b in itertools.pairwise(bounds[1:])]
     labels.append(f"({edges[-1]:g}, inf)")
     return labels
 
