@@ -250,7 +250,7 @@ def run_method(
         result["timing"]["batch_size"] = int(getattr(method, "batch_size", 1) or 1)
     result["run"] = {
         "device": device,
-        "workers": workers,
+        "workers": workers if type(method).process_parallel else 1,  # what ran, not what was asked
         "maps_computed": outcome.computed,
         "maps_reused": outcome.reused,
     }

@@ -41,6 +41,9 @@ class Method:
     options: ClassVar[dict[str, Any]] = {}
     #: Version of the method's implementation; bump it when outputs change so caches are not mixed.
     version: ClassVar[str] = "1"
+    #: May ``--workers N`` run this method in N processes? Learned methods say no: they batch on their device
+    #: and already use every core through torch's threads, so extra processes only compete for them.
+    process_parallel: ClassVar[bool] = True
 
     def __init__(self, device: str = "cpu", **options: Any):
         self.device = device

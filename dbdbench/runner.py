@@ -246,6 +246,8 @@ def run_predictions(
         if on_progress:
             on_progress(1)
 
+    if not type(method).process_parallel:
+        workers = 1  # one process, batched; see Method.process_parallel
     if todo and workers <= 1:
         predictor = _Predictor(method, cache.record)
         batch_size = max(1, int(getattr(method, "batch_size", 1) or 1))

@@ -124,3 +124,19 @@ def test_synth_seeds_do_not_share_a_run_folder():
     default = open_dataset("synth")
     assert len({dataset_dir_name(one), dataset_dir_name(two), dataset_dir_name(default)}) == 3
     assert dataset_dir_name(default) == "synth"
+
+
+def test_a_method_that_uses_every_core_runs_in_one_process(tmp_path, monkeypatch):
+    """process_parallel = False (learned methods): --workers 2 runs in-process, batched, and says so."""
+    from dbdbench import runner
+    from dbdbench.plugins import get_registry
+
+    cls = get_registry().method("test-contrast")
+    monkeypatch.setattr(cls, "process_parallel", False)
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a process pool was started")
+
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", no_pool)
+    result, _ = run(*make_set(tmp_path / "a", seed=1), tmp_path / "out", workers=2)
+    assert result["run"]["workers"] == 1 and result["run"]["maps_computed"] == 4

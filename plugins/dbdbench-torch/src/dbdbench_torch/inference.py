@@ -26,6 +26,7 @@ class TorchMethod(Method):
     stride: ClassVar[int] = 16
     #: What the packaged weights were trained on (shown in the leaderboard's training-data column).
     training_data: ClassVar[str] = ""
+    process_parallel: ClassVar[bool] = False  # batches on its device; torch's threads already use every core
     #: Variants that ship trained weights (others run only with --option weights=PATH, or random for timing).
     variants: ClassVar[tuple[str, ...]] = ("lite",)
 
