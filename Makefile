@@ -33,8 +33,13 @@ demo: $(STAMP)
 	done
 	$(BIN)/dbdbench leaderboard leaderboards/results --dataset synth --out leaderboards/synth.md
 
-# The test suite, then the committed tables against the committed results (what CI runs: .ci/run).
+# Lint, format and type checks, the test suite, then the committed tables against the committed results
+# (what CI runs: .ci/run), so CI keeps the code as clean as review left it.
+LINTED := dbdbench plugins tests benchmarks
 test: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 	$(BIN)/dbdbench leaderboard --check
 

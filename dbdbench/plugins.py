@@ -13,18 +13,25 @@ method under development and for tests.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
 from . import hookspecs
 from .errors import DbdbenchError, PluginError
+
+if TYPE_CHECKING:
+    from .datasets.base import Dataset
+    from .methods import Method
+
+_T = TypeVar("_T")
 
 ENTRY_POINT_GROUP = "dbdbench"
 #: Built-in modules that register through the hooks exactly like external plugins.
@@ -52,18 +59,18 @@ class Registry:
     """Everything the plugins registered, by id, with the plugin each came from."""
 
     plugins: list[PluginRecord] = field(default_factory=list)
-    methods: dict[str, tuple[type, str]] = field(default_factory=dict)
-    datasets: dict[str, tuple[type, str]] = field(default_factory=dict)
+    methods: dict[str, tuple[type[Method], str]] = field(default_factory=dict)
+    datasets: dict[str, tuple[type[Dataset], str]] = field(default_factory=dict)
     #: method id -> (train callable, plugin name), from ``register_trainers``.
     trainers: dict[str, tuple[Callable[..., Any], str]] = field(default_factory=dict)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
     #: The pluggy manager, for hooks called later (``register_commands`` when the CLI builds its commands).
     manager: pluggy.PluginManager | None = field(default=None, repr=False)
 
-    def method(self, method_id: str) -> type:
+    def method(self, method_id: str) -> type[Method]:
         return self._lookup("method", method_id, self.methods)
 
-    def dataset(self, name: str) -> type:
+    def dataset(self, name: str) -> type[Dataset]:
         return self._lookup("dataset", name, self.datasets)
 
     def trainer(self, method_id: str) -> Callable[..., Any]:
@@ -78,7 +85,7 @@ class Registry:
         name = self.methods[method_id][1]
         return next(p for p in self.plugins if p.name == name)
 
-    def _lookup(self, kind: str, key: str, table: dict[str, tuple[type, str]]) -> type:
+    def _lookup(self, kind: str, key: str, table: dict[str, tuple[_T, str]]) -> _T:
         dup = self.duplicates.get(f"{kind}:{key}")
         if dup:
             raise PluginError(f"{kind} id {key!r} is registered by more than one plugin: {' and '.join(dup)}")
@@ -102,6 +109,10 @@ def _allowed() -> set[str] | None:
     if raw is None:
         return None
     return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def _identity(module: Any) -> Any:
+    return module
 
 
 def _one_line(exc: BaseException) -> str:
@@ -134,7 +145,7 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
     from . import __version__
 
     for modname in BUILTIN_PLUGINS:
-        add(modname, "builtin", __version__, lambda m=modname: importlib.import_module(m))
+        add(modname, "builtin", __version__, functools.partial(importlib.import_module, modname))
 
     allowed = _allowed()
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
@@ -151,9 +162,9 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
         )
     for modname in filter(None, (m.strip() for m in os.environ.get("DBDBENCH_EXTRA_PLUGINS", "").split(","))):
         if modname not in records:
-            add(modname, "DBDBENCH_EXTRA_PLUGINS", None, lambda m=modname: importlib.import_module(m))
+            add(modname, "DBDBENCH_EXTRA_PLUGINS", None, functools.partial(importlib.import_module, modname))
     for name, module in extra_plugins or []:
-        add(name, "test", None, lambda module=module: module)
+        add(name, "test", None, functools.partial(_identity, module))
 
     for hook_name, table, kind in (
         ("register_methods", reg.methods, "method"),

@@ -187,12 +187,14 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 def _work(sample: Sample, map_path: Path, digest: str) -> tuple[float | None, str | None]:
     """(seconds, None) on success, (None, one-line error) on failure: errors cross the process boundary as text."""
+    worker = _WORKER
+    assert worker is not None, "_work runs only in pool processes set up by _init_worker"
     try:
-        return _WORKER([(sample, map_path, digest)]), None
+        return worker([(sample, map_path, digest)]), None
     except DbdbenchError as exc:
         return None, str(exc)
     except Exception as exc:
-        return None, f"method {_WORKER.method_id!r} on image {sample.stem!r}: {_one_line(exc)}"
+        return None, f"method {worker.method_id!r} on image {sample.stem!r}: {_one_line(exc)}"
 
 
 def run_predictions(
@@ -232,6 +234,7 @@ def run_predictions(
 
     def finish(sample: Sample, digest: str, seconds: float | None, error: str | None) -> None:
         if error is None:  # the predictor has recorded the map in the cache index already
+            assert seconds is not None
             outcome.done.append(sample)
             outcome.computed += 1
             outcome.times[sample.stem] = seconds

@@ -95,7 +95,9 @@ def score_items(
             skipped.append({"stem": item.stem, "file": str(item.map_path), "reason": str(exc)})
             continue
         if coc is not None and coc.shape != gt.shape:
-            raise InputError(item.coc_path, f"CoC map shape {coc.shape} differs from GT shape {gt.shape}")
+            raise InputError(
+                item.coc_path or item.map_path, f"CoC map shape {coc.shape} differs from GT shape {gt.shape}"
+            )
         evaluator.step(item.stem, pair, coc)
         if on_progress:
             on_progress(1)

@@ -34,7 +34,9 @@ class DbdbenchGroup(click.Group):
         try:
             from ..plugins import get_registry
 
-            for impl in get_registry().manager.hook.register_commands.get_hookimpls():
+            manager = get_registry().manager
+            hookimpls = manager.hook.register_commands.get_hookimpls() if manager is not None else []
+            for impl in hookimpls:
                 try:
                     impl.function(cli=self)
                 except Exception as exc:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 from ..errors import DatasetError
 from ..io import IMAGE_EXTENSIONS
@@ -57,8 +57,9 @@ class Dataset:
 
     name: ClassVar[str]
     title: ClassVar[str] = ""
-    #: Which GT pixels are white: "focus" (in focus = white) or "blur" (blurred = white).
-    gt_polarity: ClassVar[Polarity] = "focus"
+    #: Which GT pixels are white: "focus" (in focus = white) or "blur" (blurred = white). The release's
+    #: convention, as a class default; ``--gt-polarity`` overrides it for one instance (a re-encoded copy).
+    gt_polarity: Polarity = "focus"
     splits: ClassVar[tuple[str, ...]] = ("test",)
     default_split: ClassVar[str] = "test"
     #: Where people obtain the data (shown when the root is missing).
@@ -92,7 +93,7 @@ class Dataset:
         if gt_polarity is not None:
             if gt_polarity not in ("focus", "blur"):
                 raise DatasetError(f"--gt-polarity {gt_polarity!r}: expected focus or blur")
-            self.gt_polarity = gt_polarity  # this copy's masks differ from the release's convention
+            self.gt_polarity = cast(Polarity, gt_polarity)  # this copy's masks differ from the release's convention
         self.root_given = root is not None
         self.root = Path(root).expanduser() if root is not None else self.default_root()
         self.options = options

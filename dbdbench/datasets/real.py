@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
 from ..errors import DatasetError
 from .base import Dataset, Listing, pair_images_and_gt, read_stem_list
@@ -29,7 +30,7 @@ class CUHK(Dataset):
     source = "http://www.cse.cuhk.edu.hk/leojia/projects/dblurdetect/"
     layout = "<root>/image/<stem>.jpg and <root>/gt/<stem>.png, stems out_of_focus0001..0704 and motion0001..0296"
     expected_counts = {"defocus": 704, "motion": 296, "all": 1000, "te1": 100}
-    accepted_options: dict[str, str] = {}
+    accepted_options: ClassVar[dict[str, str] | None] = {}
 
     def list(self) -> Listing:
         gt_dir = self.require_dir(self.root / "gt", "GT folder 'gt'")
@@ -115,7 +116,7 @@ class Xu100(Dataset):
     source = "the Zhao lab's DBD test sets (http://ice.dlut.edu.cn/ZhaoWenda/DBD.html)"
     layout = "<root>/xu100-source/<n>.bmp and <root>/xu100-gt/<n>.bmp"
     expected_counts = {"test": 100}
-    accepted_options: dict[str, str] = {}
+    accepted_options: ClassVar[dict[str, str] | None] = {}
 
     def list(self) -> Listing:
         gt_dir = self.require_dir(self.root / "xu100-gt", "GT folder 'xu100-gt'")
@@ -127,7 +128,7 @@ class _ReleaseFolders(Dataset):
 
     folders: tuple[str, str] = ("image", "gt")
     subdir = ""
-    accepted_options: dict[str, str] = {}
+    accepted_options: ClassVar[dict[str, str] | None] = {}
 
     def list(self) -> Listing:
         image_name, gt_name = self.folders

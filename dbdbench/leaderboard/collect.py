@@ -91,7 +91,7 @@ class Row:
     @property
     def training_data(self) -> str:
         m = self.method
-        prov = m.get("provenance") if isinstance(m.get("provenance"), dict) else {}
+        prov = m["provenance"] if isinstance(m.get("provenance"), dict) else {}
         given = m.get("training_data") or prov.get("training_data") or prov.get("trained_on")
         if given:
             return given if isinstance(given, str) else ", ".join(map(str, given))
@@ -358,7 +358,7 @@ def group_accuracy(
             str(t.split),
             -t.n_images,
             str(t.file_list_hash),
-            _protocol_order(t.protocol.get("name")),
+            _protocol_order(str(t.protocol.get("name"))),
         ),
     )
     return ordered, warnings

@@ -247,8 +247,8 @@ def document(board: Leaderboard) -> tuple[str, list[str], list[Section]]:
     sections: list[Section] = []
     for table in board.accuracy:
         sections += accuracy_sections(table)
-    for table in board.timing:
-        sections += timing_sections(table)
+    for timing in board.timing:
+        sections += timing_sections(timing)
     return title, intro, sections
 
 
@@ -367,8 +367,8 @@ def render_csv(board: Leaderboard, command: str | None = None) -> str:
             }
             row.update({m: repr(float(r.metrics[m])) for m in metrics if m in r.metrics})
             writer.writerow(row)
-    for t in board.timing:
-        for rid, rec, _ in t.rows:
+    for tt in board.timing:
+        for rid, rec, _ in tt.rows:
             size = rec.get("input") or {}
             model = rec.get("model") or {}
             writer.writerow(
@@ -377,8 +377,8 @@ def render_csv(board: Leaderboard, command: str | None = None) -> str:
                     "method": rid,
                     "kind": rec["method"].get("kind"),
                     "paper": rec["method"].get("paper"),
-                    "device": t.device,
-                    "machine": t.machine,
+                    "device": tt.device,
+                    "machine": tt.machine,
                     "input": f"{size.get('height')}x{size.get('width')}",
                     "threads": rec.get("threads"),
                     "model_median_ms": model.get("median_ms"),

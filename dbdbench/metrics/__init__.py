@@ -7,6 +7,7 @@ keeps the per-image values; :func:`prepare` applies a protocol to raw arrays.
 from __future__ import annotations
 
 from typing import Any
+from typing import Protocol as TypingProtocol
 
 import numpy as np
 
@@ -31,6 +32,14 @@ METRICS = {
 CORE_METRICS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")
 
 
+class Measure(TypingProtocol):
+    """What every scalar measure is: fed one prepared pair at a time, asked for its aggregate at the end."""
+
+    def step(self, pair: PreparedPair) -> dict[str, float]: ...
+
+    def results(self) -> dict[str, float]: ...
+
+
 class Evaluator:
     """Score a stream of images under one protocol; memory does not grow with the number of images
     (apart from one small per-image record)."""
@@ -38,7 +47,7 @@ class Evaluator:
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
         self.curves = ThresholdCurves(protocol)
-        self.scalars = [MAE(protocol), AdaptiveF(protocol), FixedF(protocol), FScore1(protocol)]
+        self.scalars: list[Measure] = [MAE(protocol), AdaptiveF(protocol), FixedF(protocol), FScore1(protocol)]
         self.coc_bands: CocBands | None = None
         self.per_image: list[dict[str, Any]] = []
 

@@ -74,7 +74,7 @@ def build_report(
     _clear_previous_site(out)
     out.mkdir(parents=True, exist_ok=True)
     for name in ASSETS:
-        _write(out / "assets" / name, resources.files(__package__).joinpath("assets", name).read_bytes())
+        _write(out / "assets" / name, resources.files(__package__).joinpath("assets").joinpath(name).read_bytes())
 
     colours = method_colours(e.row for g in groups for e in g.entries)
     payload_groups, sections, n_files = [], [], 0
@@ -99,7 +99,7 @@ def build_report(
         sections.append(_leaderboard_section(group, colours, curve_files, out))
 
     leaderboard_link = _full_leaderboard(runs_dir, out, dataset, warnings)
-    data = {
+    data: dict[str, Any] = {
         "title": title or f"dbdbench report: {Path(runs_dir).name}",
         "generator": f"dbdbench {__version__}",
         "groups": payload_groups,
@@ -184,7 +184,7 @@ _UMASK = _current_umask()
 
 
 def _template(name: str) -> str:
-    return resources.files(__package__).joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------ images and per-image rows

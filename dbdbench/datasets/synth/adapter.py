@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ...errors import DatasetError
-from ..base import Dataset, Listing, Sample
+from ..base import Dataset, Listing, Polarity, Sample
 from . import params
 
 
@@ -31,7 +31,7 @@ class SynthDataset(Dataset):
 
     name: ClassVar[str] = "synth"
     title: ClassVar[str] = "Synthetic layered defocus (embedded, generated on first use)"
-    gt_polarity: ClassVar[str] = "focus"
+    gt_polarity: Polarity = "focus"
     splits: ClassVar[tuple[str, ...]] = params.SPLITS
     default_split: ClassVar[str] = params.DEFAULT_SPLIT
     source: ClassVar[str] = "generated locally by dbdbench (no download); 'dbdbench synth' writes it explicitly"

@@ -78,7 +78,7 @@ def _bilinear_up(a: np.ndarray, f: int, h: int, w: int) -> np.ndarray:
     H, W = a.shape[0] * f, a.shape[1] * f
     out = np.empty((h, w, a.shape[2]), np.float32)
     for ch in range(a.shape[2]):
-        im = Image.fromarray(np.ascontiguousarray(a[..., ch]), mode="F").resize((W, H), Image.BILINEAR)
+        im = Image.fromarray(np.ascontiguousarray(a[..., ch]), mode="F").resize((W, H), Image.Resampling.BILINEAR)
         out[..., ch] = np.asarray(im)[:h, :w]
     return out
 

@@ -44,7 +44,7 @@ def contact_sheet(
         gt = read_gray(folder / "gt" / f"{stem}.png")
         coc = read_array(folder / "coc" / f"{stem}.npz")
         parts = [img, np.repeat(gt[..., None], 3, axis=2), _coc_colours(coc, vmax)]
-        parts = [np.asarray(Image.fromarray(p).resize((tile, tile), Image.BILINEAR)) for p in parts]
+        parts = [np.asarray(Image.fromarray(p).resize((tile, tile), Image.Resampling.BILINEAR)) for p in parts]
         triplets.append(np.concatenate(parts, axis=1))
     if not triplets:
         raise click.ClickException(f"{folder}: no images to preview")

@@ -85,6 +85,7 @@ def _render_one(job: tuple[str, str, int, int, int]) -> tuple[str, dict[str, str
 def _pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing as mp
 
+    ctx: Any
     try:
         ctx = mp.get_context("fork")  # workers inherit the decoded photos of the parent
         from .textures import load_sources

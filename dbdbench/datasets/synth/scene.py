@@ -78,7 +78,7 @@ def _shape_alpha(rng: np.random.Generator, kind: str, r: float, yy: np.ndarray, 
     u = c * xx + s * yy
     v = -s * xx + c * yy
     rho = np.hypot(u, v)
-    phi = np.arctan2(v, u) if kind in ("ellipse", "blob") else None
+    phi = np.arctan2(v, u)  # used by ellipses and blobs only
     if kind == "disk":
         R = r
         sd = R - rho

@@ -127,7 +127,7 @@ def load_source(index: int) -> Source:
         if f == 1.0:
             lv = full
         else:  # Lanczos resampling = anti-aliased decimation
-            lv = full.resize((round(full.width * f), round(full.height * f)), Image.LANCZOS)
+            lv = full.resize((round(full.width * f), round(full.height * f)), Image.Resampling.LANCZOS)
         arr = np.asarray(lv)
         padded = np.pad(arr, ((_PAD, _PAD), (_PAD, _PAD), (0, 0)), mode="symmetric")
         levels.append(Image.fromarray(padded))
@@ -179,7 +179,7 @@ def photo_texture(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     d, e = s * flip, c
     x0, y0 = cx + _PAD - (a * w / 2 + b * h / 2), cy + _PAD - (d * w / 2 + e * h / 2)
     im = src.levels[level]
-    crop = im.transform((w, h), Image.AFFINE, (a, b, x0, d, e, y0), resample=Image.BILINEAR)
+    crop = im.transform((w, h), Image.Transform.AFFINE, (a, b, x0, d, e, y0), resample=Image.Resampling.BILINEAR)
     tex = _LUT[np.asarray(crop)]
     return _jitter_colour(rng, tex, src.gray)
 
@@ -215,7 +215,7 @@ def flat_texture(rng: np.random.Generator, h: int, w: int, sky: bool = False) ->
     tex = top[None, None, :] * (1 - t[..., None]) + bottom[None, None, :] * t[..., None]
     # faint cloud-like variation (a few percent), far below what edges of real texture give
     small = rng.normal(0, 1, size=(max(2, h // 24), max(2, w // 24))).astype(np.float32)
-    low = np.asarray(Image.fromarray(small, mode="F").resize((w, h), Image.BICUBIC))
+    low = np.asarray(Image.fromarray(small, mode="F").resize((w, h), Image.Resampling.BICUBIC))
     tex = tex * (1 + rng.uniform(0.01, 0.05) * low[..., None])
     return np.clip(tex, 0, 1).astype(np.float32)
 
