@@ -78,15 +78,16 @@ def _shape_alpha(rng: np.random.Generator, kind: str, r: float, yy: np.ndarray, 
     u = c * xx + s * yy
     v = -s * xx + c * yy
     rho = np.hypot(u, v)
-    phi = np.arctan2(v, u)  # used by ellipses and blobs only
     if kind == "disk":
         R = r
         sd = R - rho
     elif kind == "ellipse":
         a, b = r, r * rng.uniform(0.35, 0.9)
+        phi = np.arctan2(v, u)
         R = a * b / np.sqrt((b * np.cos(phi)) ** 2 + (a * np.sin(phi)) ** 2)
         sd = (R - rho) * (b / a) ** 0.5
     elif kind == "blob":
+        phi = np.arctan2(v, u)
         R = np.full_like(rho, r)
         for k in range(2, 7):
             R += r * rng.normal(0, 0.28 / k) * np.cos(k * phi + rng.uniform(0, 2 * np.pi))
