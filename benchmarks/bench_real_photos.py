@@ -57,15 +57,15 @@ def main() -> None:
                 device="cpu",
                 workers=1,
             )
-            prov = result["method"].get("provenance") or {}
+            prov = result.method.get("provenance") or {}
             rows.append(
                 {
                     "set": label,
-                    "n_images": result["n_images"],
+                    "n_images": result.n_images,
                     "method": m,
                     "options": options.get(m, {}),
-                    "f_max": result["metrics"]["f_max"],
-                    "mae": result["metrics"]["mae"],
+                    "f_max": result.metrics["f_max"],
+                    "mae": result.metrics["mae"],
                     "weights_sha256": prov.get("weights_sha256"),
                 }
             )

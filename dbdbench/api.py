@@ -1,6 +1,6 @@
 """The Python API behind the CLI: open a dataset, score maps, run a method. No printing here.
 
-Each function returns plain data (a result dict and per-image rows) and takes
+Each function returns data (a :class:`~dbdbench.results.RunResult` and per-image rows) and takes
 a ``progress`` callback, so the CLI, notebooks and benchmark scripts share one
 code path and get identical numbers.
 """
@@ -8,6 +8,7 @@ code path and get identical numbers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,11 @@ from .datasets.real import subset as subset_listing
 from .devices import check_device, resolve_device
 from .errors import DatasetError, DbdbenchError
 from .mapcache import config_key
+from .metrics import Scores
 from .options import resolve_options
 from .plugins import get_registry
 from .protocols import Protocol
-from .results import build_result, timing_summary, write_result
+from .results import RunInfo, RunResult, StemList, Timing, build_result, write_result
 from .runner import WARM_UP_NOTE, build_method, dataset_dir_name, method_dir_name, run_predictions
 from .scoring import ScoreItem, score_items
 
@@ -60,29 +62,39 @@ def list_samples(dataset: Dataset, *, subset: str | Path | None = None, limit: i
     return listing
 
 
-def dataset_record(dataset: Dataset, listing: Listing) -> dict[str, Any]:
+def dataset_record(dataset: Dataset, listing: Listing, *, n_listed: int | None = None) -> dict[str, Any]:
+    """The adapter's record plus what was scored: image count, file-list hash, and (``run``) how many were listed."""
     record = dataset.describe()
     record.update(n_images=len(listing.samples), file_list_hash=listing.file_list_hash())
+    if n_listed is not None:
+        record["n_listed"] = n_listed
     return record
 
 
-def score_maps(
-    maps_dir: str | Path,
+@dataclass
+class _Scored:
+    """A maps folder scored against a listing: what :func:`build_result` needs from it, and the per-image rows."""
+
+    scores: Scores
+    per_image: list[dict[str, Any]]
+    skipped: list[dict[str, Any]]
+    missing: list[str]  # listed stems with no map
+    maps: dict[str, Path]  # every map in the folder, by stem
+
+
+def _score_folder(
+    maps_dir: Path,
     dataset: Dataset,
     listing: Listing,
     protocol: Protocol,
     *,
-    map_suffix: str = "",
-    map_polarity: str = "focus",
-    allow_missing: bool = False,
-    skip_bad: bool = False,
-    workers: int = 2,
-    method: dict[str, Any] | None = None,
-    report_extra: bool = True,
-    progress: Progress | None = None,
-) -> tuple[dict[str, Any], list[dict]]:
-    """Score precomputed maps (matched to GT by stem + ``map_suffix``) against a dataset's GT."""
-    maps_dir = Path(maps_dir)
+    map_suffix: str,
+    map_polarity: str,
+    allow_missing: bool,
+    skip_bad: bool,
+    workers: int,
+    progress: Progress | None,
+) -> _Scored:
     if not maps_dir.is_dir():
         raise DbdbenchError(f"--maps {maps_dir}: not a folder")
     if map_polarity not in ("focus", "blur"):
@@ -114,27 +126,55 @@ def score_maps(
     )
     if not evaluator.per_image:
         raise DbdbenchError(f"{maps_dir}: every map was skipped as unreadable; nothing to score")
+    return _Scored(evaluator.results(), evaluator.per_image, skipped, missing, maps)
+
+
+def score_maps(
+    maps_dir: str | Path,
+    dataset: Dataset,
+    listing: Listing,
+    protocol: Protocol,
+    *,
+    map_suffix: str = "",
+    map_polarity: str = "focus",
+    allow_missing: bool = False,
+    skip_bad: bool = False,
+    workers: int = 2,
+    method: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> tuple[RunResult, list[dict]]:
+    """Score precomputed maps (matched to GT by stem + ``map_suffix``) against a dataset's GT."""
+    maps_dir = Path(maps_dir)
+    scored = _score_folder(
+        maps_dir,
+        dataset,
+        listing,
+        protocol,
+        map_suffix=map_suffix,
+        map_polarity=map_polarity,
+        allow_missing=allow_missing,
+        skip_bad=skip_bad,
+        workers=workers,
+        progress=progress,
+    )
     method = method or {"id": maps_dir.name, "maps": str(maps_dir)}
     method.update(map_suffix=map_suffix, map_polarity=map_polarity)
     result = build_result(
-        protocol=protocol.as_dict(),
+        protocol=protocol,
         dataset=dataset_record(dataset, listing),
         method=method,
-        scored=evaluator.results(),
-        skipped=skipped,
-        timing=None,
-        device=None,
-        extra={"missing_maps": {"count": len(missing), "stems": missing[:50]}}
+        scores=scored.scores,
+        skipped=scored.skipped,
+        missing_maps=StemList.of(scored.missing),
         # maps in the folder that match no listed GT image: not scored, but reported (a misnamed map shows up here)
-        | ({"extra_maps": _extra_maps(maps, listing)} if report_extra else {}),
+        extra_maps=_extra_maps(scored.maps, listing),
     )
-    return result, evaluator.per_image
+    return result, scored.per_image
 
 
-def _extra_maps(maps: dict[str, Path], listing: Listing) -> dict[str, Any]:
+def _extra_maps(maps: dict[str, Path], listing: Listing) -> StemList:
     listed = {s.stem for s in listing.samples}
-    extra = sorted(stem for stem in maps if stem not in listed)
-    return {"count": len(extra), "stems": extra[:50]}
+    return StemList.of(sorted(stem for stem in maps if stem not in listed))
 
 
 def result_name(dataset: Dataset, protocol: Protocol, limit: int | None, subset: str | Path | None) -> str:
@@ -166,7 +206,7 @@ def run_method(
     result_stem: str = "result",
     progress: Progress | None = None,
     score_progress: Progress | None = None,
-) -> tuple[dict[str, Any], Path]:
+) -> tuple[RunResult, Path]:
     """Predict (reusing cached maps), then score from the cached PNGs. Returns the result and its folder."""
     registry = get_registry()
     method_cls = registry.method(method_id)
@@ -222,6 +262,19 @@ def run_method(
     if not outcome.done:
         raise DbdbenchError(f"method {method_id!r}: no image could be predicted ({len(outcome.skipped)} skipped)")
     done = Listing(samples=outcome.done)
+    # Scored from the cached PNGs; the cache may hold other splits' maps (not reported as extra).
+    scored = _score_folder(
+        outcome.maps_dir,
+        dataset,
+        done,
+        protocol,
+        map_suffix="",
+        map_polarity="focus",
+        allow_missing=False,
+        skip_bad=skip_bad,
+        workers=2,
+        progress=score_progress,
+    )
     method_info = method_cls.describe()
     method_info.update(
         options=resolved,
@@ -230,30 +283,25 @@ def run_method(
         maps=str(outcome.maps_dir),
         provenance=provenance,
         cache_key=cache_key,
+        map_suffix="",
+        map_polarity="focus",
     )
-    result, per_image = score_maps(
-        outcome.maps_dir,
-        dataset,
-        done,
-        protocol,
-        skip_bad=skip_bad,
-        workers=2,
+    times = {s.stem: outcome.times[s.stem] for s in done.samples if s.stem in outcome.times}
+    result = build_result(
+        protocol=protocol,
+        dataset=dataset_record(dataset, done, n_listed=len(listing.samples)),
         method=method_info,
-        report_extra=False,
-        progress=score_progress,  # the cache may hold other splits' maps
+        scores=scored.scores,
+        skipped=pre_skipped + outcome.skipped + scored.skipped,
+        missing_maps=StemList.of(scored.missing),
+        timing=Timing.of(times, warm_up=WARM_UP_NOTE, batch_size=int(getattr(method, "batch_size", 1) or 1)),
+        run=RunInfo(
+            device=device,
+            workers=workers if type(method).process_parallel else 1,  # what ran, not what was asked
+            maps_computed=outcome.computed,
+            maps_reused=outcome.reused,
+        ),
+        device=device,
     )
-    result["dataset"]["n_listed"] = len(listing.samples)
-    result["skipped"] = pre_skipped + outcome.skipped + result["skipped"]
-    result["timing"] = timing_summary({s.stem: outcome.times[s.stem] for s in done.samples if s.stem in outcome.times})
-    if result["timing"]:
-        result["timing"]["warm_up"] = WARM_UP_NOTE
-        result["timing"]["batch_size"] = int(getattr(method, "batch_size", 1) or 1)
-    result["run"] = {
-        "device": device,
-        "workers": workers if type(method).process_parallel else 1,  # what ran, not what was asked
-        "maps_computed": outcome.computed,
-        "maps_reused": outcome.reused,
-    }
-    result["environment"]["device"] = device
-    write_result(run_dir, result, per_image, outcome.times, name=result_stem)
+    write_result(run_dir, result, scored.per_image, outcome.times, name=result_stem)
     return result, run_dir

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DbdbenchError
+from .results import ResultFormatError, RunResult
 
 #: Line and label colours: matplotlib's tab10, then ten more that differ from all of those and from each other.
 TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -96,7 +97,7 @@ class RunEntry:
 
     row: str
     path: Path
-    result: dict[str, Any]
+    result: RunResult
 
     @property
     def variant(self) -> str:
@@ -112,18 +113,18 @@ class RunEntry:
         """The run folder's own ``maps/`` (``run``'s cache, also found after the folder moved), else where the result
         says its maps are (``score --maps DIR --out ...``)."""
         local = self.path.parent / "maps"
-        recorded = self.result["method"].get("maps")
+        recorded = self.result.method.get("maps")
         if local.is_dir() or not recorded:
             return local
         return Path(recorded)
 
     @property
     def map_suffix(self) -> str:
-        return self.result["method"].get("map_suffix") or ""
+        return self.result.method.get("map_suffix") or ""
 
     @property
     def map_polarity(self) -> str:
-        return self.result["method"].get("map_polarity") or "focus"
+        return self.result.method.get("map_polarity") or "focus"
 
     def map_path(self, stem: str) -> Path | None:
         for ext in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
@@ -170,21 +171,12 @@ class Group:
 
     @property
     def title(self) -> str:
-        n = self.entries[0].result.get("n_images") if self.entries else "?"
+        n = self.entries[0].result.n_images if self.entries else "?"
         return f"{self.dataset} ({self.split}), protocol {self.protocol}, {n} images"
 
     @property
     def dataset_record(self) -> dict[str, Any]:
-        return self.entries[0].result["dataset"]
-
-
-def _looks_like_result(result: Any) -> bool:
-    return (
-        isinstance(result, dict)
-        and all(isinstance(result.get(k), dict) for k in ("protocol", "dataset", "method", "metrics"))
-        and "name" in result["dataset"]
-        and "name" in result["protocol"]
-    )
+        return self.entries[0].result.dataset
 
 
 def collect_groups(
@@ -208,20 +200,22 @@ def collect_groups(
         if not _RESULT_NAME.match(path.name):
             continue
         try:
-            result = json.loads(path.read_text(encoding="utf-8"))
+            obj = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             problems.append((path, f"unreadable ({type(exc).__name__})"))
             continue
-        if not _looks_like_result(result):
-            problems.append((path, "not a dbdbench result (missing protocol, dataset, method or metrics)"))
+        try:
+            result = RunResult.from_json(obj)
+        except ResultFormatError as exc:
+            problems.append((path, f"not a dbdbench result ({exc})"))
             continue
-        ds = result["dataset"]
+        ds = result.dataset
         if dataset and ds.get("name") != dataset:
             continue
         row = row_id(result, path)  # the leaderboard's row name: lbp@refine=true for runs, the --name of score results
-        if wanted and row not in wanted and result["method"].get("id") not in wanted:
+        if wanted and row not in wanted and result.method.get("id") not in wanted:
             continue
-        key = (ds["name"], ds.get("split"), result["protocol"]["name"], ds.get("file_list_hash"))
+        key = (ds["name"], ds.get("split"), result.protocol_name, ds.get("file_list_hash"))
         group = groups.setdefault(key, Group(*key))
         group.entries.append(RunEntry(row=row, path=path, result=result))
     out = sorted(
@@ -229,7 +223,7 @@ def collect_groups(
     )
     used: set[str] = set()
     for group in out:
-        group.entries.sort(key=lambda e: (-float(e.result["metrics"].get("f_max") or 0.0), e.row))
+        group.entries.sort(key=lambda e: (-float(e.result.metrics.get("f_max") or 0.0), e.row))
         # A group with one row name twice (the same --name scored twice, in two folders) keeps both, told apart.
         counts: dict[str, int] = {}
         for e in group.entries:
@@ -415,12 +409,12 @@ def plot_curves(
     plt = _pyplot()
     out_dir = Path(out_dir)
     formats = tuple(formats)
-    beta2 = group.entries[0].result["protocol"].get("beta2", 0.3)
+    beta2 = group.entries[0].result.protocol.get("beta2", 0.3)
     written: list[Path] = []
 
     fig, ax = plt.subplots(figsize=(5.2, 4.4))
     for entry in group.entries:
-        c = entry.result.get("curves") or {}
+        c = entry.result.curves
         if not c.get("precision") or not c.get("recall"):
             continue
         ax.plot(
@@ -428,7 +422,7 @@ def plot_curves(
             c["precision"],
             color=colours[entry.row],
             lw=1.8,
-            label=f"{entry.row} (F$_{{max}}$ {entry.result['metrics']['f_max']:.3f})",
+            label=f"{entry.row} (F$_{{max}}$ {entry.result.metrics['f_max']:.3f})",
         )
     ax.set(xlabel="Recall", ylabel="Precision", xlim=(0, 1), ylim=(0, 1.02), title=f"Precision-recall: {group.title}")
     ax.grid(True, alpha=0.3)
@@ -438,7 +432,7 @@ def plot_curves(
 
     fig, ax = plt.subplots(figsize=(5.2, 4.4))
     for entry in group.entries:
-        c = entry.result.get("curves") or {}
+        c = entry.result.curves
         if not c.get("f"):
             continue
         thresholds = c.get("threshold") or list(range(len(c["f"])))
@@ -447,7 +441,7 @@ def plot_curves(
             c["f"],
             color=colours[entry.row],
             lw=1.8,
-            label=f"{entry.row} (F$_{{max}}$ {entry.result['metrics']['f_max']:.3f})",
+            label=f"{entry.row} (F$_{{max}}$ {entry.result.metrics['f_max']:.3f})",
         )
     ax.set(
         xlabel="Threshold (8-bit map value)",

@@ -3,6 +3,10 @@
 ``result.json`` holds the protocol, dataset, method, metrics, curves, timing
 and the full provenance (versions, machine, git revision, command line);
 ``per_image.csv`` holds one row per image. Both are written atomically.
+
+In code a result is a :class:`RunResult`, made only by :func:`build_result` (from everything ``score`` and
+``run`` know) and read back by :meth:`RunResult.from_json`; ``to_json`` gives the ``result.json`` object,
+key for key and in the same order as the files already written.
 """
 
 from __future__ import annotations
@@ -12,14 +16,23 @@ import os
 import platform
 import subprocess
 import sys
+from dataclasses import MISSING, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from . import __version__
 from .io import atomic_write_json, atomic_write_text
+from .metrics import CORE_METRICS
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    from .metrics import Scores
+    from .metrics.coc_bands import CocBand
+    from .protocols import Protocol
 
 SCHEMA_VERSION = 1
 
@@ -75,28 +88,6 @@ def _git_revision() -> str | None:
         return None
 
 
-def environment(device: str | None = None) -> dict[str, Any]:
-    env: dict[str, Any] = {
-        "dbdbench": __version__,
-        "git_revision": _git_revision(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "torch": _package_version("torch"),
-        "platform": platform.platform(),
-        "cpu": _cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "threads": _thread_count(),
-        "device": device,
-        "gpu": None,
-    }
-    if "torch" in sys.modules:  # only ask torch when a learned method already imported it
-        torch = sys.modules["torch"]
-        env["torch_threads"] = torch.get_num_threads()
-        if device and device.startswith("cuda") and torch.cuda.is_available():
-            env["gpu"] = torch.cuda.get_device_name(0)
-    return env
-
-
 def _thread_count() -> int | None:
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         if os.environ.get(var, "").isdigit():
@@ -118,55 +109,319 @@ def command_line() -> str | None:
     return " ".join([head, *map(shlex.quote, sys.argv[1:])])
 
 
-def timing_summary(times: dict[str, float]) -> dict[str, Any] | None:
-    if not times:
-        return None
-    values = np.array(list(times.values()), dtype=np.float64)
+def environment(device: str | None = None) -> dict[str, Any]:
+    """The current environment as recorded in results and ``bench`` timing records."""
+    return Environment.current(device).to_json()
+
+
+# ------------------------------------------------------------------ the result object
+#
+# ``RunResult`` is what ``score`` and ``run`` produce and what every reader (leaderboard, plots, report) loads.
+# ``to_json`` writes exactly the keys, order and values ``result.json`` has always had (docs/results.md);
+# ``from_json`` reads any such file back. The records that plugins and adapters fill (protocol, dataset and
+# method records, CoC bands) stay plain mappings: their keys are open-ended.
+
+#: How many stems ``missing_maps`` / ``extra_maps`` list (their ``count`` is the full number).
+LISTED_STEMS = 50
+#: What the per-image timing of a ``run`` measures (recorded with it).
+TIMING_NOTE = "predict() call only, per image, warm-up call excluded; decoding and PNG writing not included"
+
+_Part = TypeVar("_Part", bound="DataclassInstance")
+
+
+class ResultFormatError(ValueError):
+    """A JSON object that is not a complete dbdbench result: what :meth:`RunResult.from_json` refuses."""
+
+
+def _part(cls: type[_Part], obj: Any, where: str) -> _Part:
+    """A typed part from its JSON object: known keys only; a field without a default must be there."""
+    if not isinstance(obj, dict):
+        raise ResultFormatError(f"{where}: expected an object, got {type(obj).__name__}")
+    given: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in obj:
+            given[f.name] = obj[f.name]
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise ResultFormatError(f"{where}: no {f.name!r}")
+    return cls(**given)
+
+
+def _json_of(part: Any, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A typed part's JSON object, in field order; the ``optional`` fields are left out when None."""
     return {
-        "images_timed": int(values.size),
-        "mean_s": float(values.mean()),
-        "median_s": float(np.median(values)),
-        "p90_s": float(np.percentile(values, 90)),
-        "total_s": float(values.sum()),
-        "images_per_s": float(values.size / values.sum()) if values.sum() > 0 else None,
-        "note": "predict() call only, per image, warm-up call excluded; decoding and PNG writing not included",
+        f.name: getattr(part, f.name)
+        for f in fields(part)
+        if not (f.name in optional and getattr(part, f.name) is None)
     }
+
+
+@dataclass
+class Environment:
+    """Where a result was produced (``environment``). Older results may lack a key: it reads as None."""
+
+    dbdbench: str | None = None
+    git_revision: str | None = None  # the checkout's short revision, '-dirty' when modified; None outside git
+    python: str | None = None
+    numpy: str | None = None
+    torch: str | None = None
+    platform: str | None = None  # left out of portable copies (and then not written)
+    cpu: str | None = None
+    cpu_count: int | None = None
+    threads: int | None = None
+    device: str | None = None
+    gpu: str | None = None
+    torch_threads: int | None = None  # only when a learned method imported torch (not written otherwise)
+
+    @classmethod
+    def current(cls, device: str | None = None) -> Environment:
+        env = cls(
+            dbdbench=__version__,
+            git_revision=_git_revision(),
+            python=platform.python_version(),
+            numpy=np.__version__,
+            torch=_package_version("torch"),
+            platform=platform.platform(),
+            cpu=_cpu_name(),
+            cpu_count=os.cpu_count(),
+            threads=_thread_count(),
+            device=device,
+        )
+        if "torch" in sys.modules:  # only ask torch when a learned method already imported it
+            torch = sys.modules["torch"]
+            env.torch_threads = torch.get_num_threads()
+            if device and device.startswith("cuda") and torch.cuda.is_available():
+                env.gpu = torch.cuda.get_device_name(0)
+        return env
+
+    def to_json(self) -> dict[str, Any]:
+        return _json_of(self, optional=("platform", "torch_threads"))
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Environment:
+        return _part(cls, obj, "environment")
+
+
+@dataclass
+class Timing:
+    """Per-image ``predict()`` time of a ``run`` (``timing``); ``score`` results have none."""
+
+    images_timed: int
+    mean_s: float
+    median_s: float
+    p90_s: float
+    total_s: float
+    images_per_s: float | None
+    note: str = TIMING_NOTE
+    warm_up: str | None = None  # how the warm-up call was handled (written when known)
+    batch_size: int | None = None  # images per predict call (written when known)
+
+    @classmethod
+    def of(cls, times: dict[str, float], *, warm_up: str | None = None, batch_size: int | None = None) -> Timing | None:
+        """The summary of per-image seconds; None when nothing was timed (every map came from the cache)."""
+        if not times:
+            return None
+        values = np.array(list(times.values()), dtype=np.float64)
+        return cls(
+            images_timed=int(values.size),
+            mean_s=float(values.mean()),
+            median_s=float(np.median(values)),
+            p90_s=float(np.percentile(values, 90)),
+            total_s=float(values.sum()),
+            images_per_s=float(values.size / values.sum()) if values.sum() > 0 else None,
+            warm_up=warm_up,
+            batch_size=batch_size,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return _json_of(self, optional=("warm_up", "batch_size"))
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Timing:
+        return _part(cls, obj, "timing")
+
+
+@dataclass
+class RunInfo:
+    """How a ``run`` ran (``run``): the device and workers that ran, and what the map cache did."""
+
+    device: str
+    workers: int
+    maps_computed: int | None = None  # left out of portable copies (one run's cache state)
+    maps_reused: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _json_of(self, optional=("maps_computed", "maps_reused"))
+
+    @classmethod
+    def from_json(cls, obj: Any) -> RunInfo:
+        return _part(cls, obj, "run")
+
+
+@dataclass
+class StemList:
+    """A count of images and the first :data:`LISTED_STEMS` of their stems (``missing_maps``, ``extra_maps``)."""
+
+    count: int
+    stems: list[str]
+
+    @classmethod
+    def of(cls, stems: list[str]) -> StemList:
+        return cls(len(stems), stems[:LISTED_STEMS])
+
+    def to_json(self) -> dict[str, Any]:
+        return _json_of(self)
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str) -> StemList:
+        return _part(cls, obj, where)
+
+
+@dataclass
+class RunResult:
+    """One scored result (``result*.json``): what was scored, how, with which numbers, and where it was made.
+
+    ``protocol``, ``dataset`` and ``method`` are the records the protocol, the adapter (``describe()``) and the
+    method (``describe()`` plus options, plugin and provenance) give: open-ended mappings. ``portable`` marks a
+    committed copy (``leaderboards/results``, :func:`dbdbench.leaderboard.store.portable_result`), which is written
+    without the run's own ``timing`` and ``created``.
+    """
+
+    protocol: dict[str, Any]
+    dataset: dict[str, Any]
+    method: dict[str, Any]
+    n_images: int
+    metrics: dict[str, float]
+    curves: dict[str, list[float]] = field(default_factory=dict)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    environment: Environment = field(default_factory=Environment)
+    command: str | None = None
+    coc_bands: list[CocBand] | None = None  # synth only (per-pixel CoC): scores by blur strength
+    timing: Timing | None = None
+    missing_maps: StemList | None = None
+    extra_maps: StemList | None = None  # score only: maps in the folder that match no listed image
+    created: str | None = None
+    run: RunInfo | None = None  # run only
+    portable: bool = False
+    schema: int = SCHEMA_VERSION
+
+    @property
+    def dataset_name(self) -> str:
+        return str(self.dataset["name"])
+
+    @property
+    def protocol_name(self) -> str:
+        return str(self.protocol["name"])
+
+    @property
+    def method_id(self) -> str:
+        return str(self.method.get("id"))
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``result.json`` object (the records are shared, not copied)."""
+        out: dict[str, Any] = {
+            "schema": self.schema,
+            "protocol": self.protocol,
+            "dataset": self.dataset,
+            "method": self.method,
+            "n_images": self.n_images,
+            "metrics": self.metrics,
+            "curves": self.curves,
+        }
+        if self.coc_bands is not None:
+            out["coc_bands"] = self.coc_bands
+        out["skipped"] = self.skipped
+        if not self.portable:
+            out["timing"] = self.timing.to_json() if self.timing is not None else None
+        for key, stems in (("missing_maps", self.missing_maps), ("extra_maps", self.extra_maps)):
+            if stems is not None:
+                out[key] = stems.to_json()
+        out["environment"] = self.environment.to_json()
+        out["command"] = self.command
+        if self.created is not None:
+            out["created"] = self.created
+        if self.run is not None:
+            out["run"] = self.run.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, obj: Any) -> RunResult:
+        """A result from its JSON object. Raises :class:`ResultFormatError` unless it has the parts every result
+        has carried since the first schema: protocol and dataset records with a name, a method record, the image
+        count, the core metrics, and the environment."""
+        if not isinstance(obj, dict):
+            raise ResultFormatError(f"expected an object, got {type(obj).__name__}")
+        for key in ("protocol", "dataset", "method", "metrics", "environment"):
+            if not isinstance(obj.get(key), dict):
+                raise ResultFormatError(f"{key!r} is missing or not an object")
+        for key in ("protocol", "dataset"):
+            if "name" not in obj[key]:
+                raise ResultFormatError(f"the {key} record has no name")
+        if not isinstance(obj.get("n_images"), int):
+            raise ResultFormatError("'n_images' is missing or not a number")
+        metrics = obj["metrics"]
+        absent = [k for k in CORE_METRICS if not isinstance(metrics.get(k), (int, float))]
+        if absent:
+            raise ResultFormatError(f"metrics {', '.join(absent)} missing")
+        timing, run = obj.get("timing"), obj.get("run")
+        missing, extra = obj.get("missing_maps"), obj.get("extra_maps")
+        return cls(
+            schema=obj.get("schema", SCHEMA_VERSION),
+            protocol=obj["protocol"],
+            dataset=obj["dataset"],
+            method=obj["method"],
+            n_images=obj["n_images"],
+            metrics=metrics,
+            curves=obj.get("curves") or {},
+            coc_bands=obj.get("coc_bands"),
+            skipped=obj.get("skipped") or [],
+            timing=Timing.from_json(timing) if timing is not None else None,
+            missing_maps=StemList.from_json(missing, "missing_maps") if missing is not None else None,
+            extra_maps=StemList.from_json(extra, "extra_maps") if extra is not None else None,
+            environment=Environment.from_json(obj["environment"]),
+            command=obj.get("command"),
+            created=obj.get("created"),
+            run=RunInfo.from_json(run) if run is not None else None,
+            portable="timing" not in obj,
+        )
 
 
 def build_result(
     *,
-    protocol: dict,
-    dataset: dict,
-    method: dict,
-    scored: dict,
-    skipped: list[dict],
-    timing: dict | None,
-    device: str | None,
-    extra: dict | None = None,
-) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "schema": SCHEMA_VERSION,
-        "protocol": protocol,
-        "dataset": dataset,
-        "method": method,
-        "n_images": scored["n_images"],
-        "metrics": scored["metrics"],
-        "curves": scored["curves"],
-    }
-    if "coc_bands" in scored:
-        result["coc_bands"] = scored["coc_bands"]
-    result["skipped"] = skipped
-    result["timing"] = timing
-    result.update(extra or {})
-    result["environment"] = environment(device)
-    result["command"] = command_line()
-    result["created"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    return result
+    protocol: Protocol,
+    dataset: dict[str, Any],
+    method: dict[str, Any],
+    scores: Scores,
+    skipped: list[dict[str, Any]],
+    missing_maps: StemList,
+    extra_maps: StemList | None = None,
+    timing: Timing | None = None,
+    run: RunInfo | None = None,
+    device: str | None = None,
+) -> RunResult:
+    """The one place a result is made, from everything it records: ``score`` passes what it scored, ``run`` also
+    its timing, its run record and the device that ran. The environment, command line and time are taken here."""
+    return RunResult(
+        protocol=protocol.as_dict(),
+        dataset=dataset,
+        method=method,
+        n_images=scores["n_images"],
+        metrics=scores["metrics"],
+        curves=scores["curves"],
+        coc_bands=scores.get("coc_bands"),
+        skipped=skipped,
+        timing=timing,
+        missing_maps=missing_maps,
+        extra_maps=extra_maps,
+        environment=Environment.current(device),
+        command=command_line(),
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        run=run,
+    )
 
 
 def write_result(
     out_dir: Path,
-    result: dict[str, Any],
+    result: RunResult,
     per_image: list[dict],
     times: dict[str, float] | None = None,
     name: str = "result",
@@ -181,5 +436,5 @@ def write_result(
     csv_path = out_dir / f"per_image{name[len('result') :]}.csv"
     json_path = out_dir / f"{name}.json"
     atomic_write_text(csv_path, frame.to_csv(index=False, float_format="%.6f"))
-    atomic_write_json(json_path, result)
+    atomic_write_json(json_path, result.to_json())
     return json_path, csv_path

@@ -166,9 +166,9 @@ def test_ctcug_release_scores_like_folder_with_blur_polarity(tmp_path, protocol)
         ),
         protocol,
     )
-    assert ctcug["metrics"] == folder["metrics"] and ctcug["curves"] == folder["curves"]
-    assert ctcug["metrics"]["f_max"] > 0.9  # read as blur-white: the noisy maps score well
-    assert ctcug["dataset"]["partial"] == "4 of 150" and ctcug["dataset"]["n_expected"] == 150
+    assert ctcug.metrics == folder.metrics and ctcug.curves == folder.curves
+    assert ctcug.metrics["f_max"] > 0.9  # read as blur-white: the noisy maps score well
+    assert ctcug.dataset["partial"] == "4 of 150" and ctcug.dataset["n_expected"] == 150
 
 
 @pytest.mark.parametrize(
@@ -188,9 +188,9 @@ def test_dut_official_release_scores_like_folder_with_focus_polarity(tmp_path, s
             gt_polarity="focus",
         ),
     )
-    assert a["metrics"] == b["metrics"] and a["metrics"]["f_max"] > 0.9
-    assert a["dataset"]["layout"] == "official" and a["dataset"]["folders"] == [image_dir, gt_dir]
-    assert a["dataset"]["partial"] == f"5 of {500 if split == 'test' else 600}"
+    assert a.metrics == b.metrics and a.metrics["f_max"] > 0.9
+    assert a.dataset["layout"] == "official" and a.dataset["folders"] == [image_dir, gt_dir]
+    assert a.dataset["partial"] == f"5 of {500 if split == 'test' else 600}"
 
 
 def test_dut_accepts_the_zhao_lab_repackaging_and_says_which_layout_it_read(tmp_path, capsys):

@@ -17,7 +17,7 @@ def _scores(data, dataset, maps, suffix="", split=None, protocols=tuple(PROTOCOL
     ds = open_dataset(dataset, root=data / dataset, split=split)
     listing = list_samples(ds)
     return {
-        p: score_maps(maps, ds, listing, get_protocol(p), map_suffix=suffix, workers=1)[0]["metrics"] for p in protocols
+        p: score_maps(maps, ds, listing, get_protocol(p), map_suffix=suffix, workers=1)[0].metrics for p in protocols
     }
 
 

@@ -246,6 +246,38 @@ def test_committed_tables_match_committed_results():
     assert "ok: leaderboards/synth.md" in proc.stderr
 
 
+def test_committed_results_round_trip_through_run_result():
+    """Every committed result reads into a RunResult and writes back byte for byte (the schema did not move)."""
+    from dbdbench.results import RunResult
+
+    paths = [p for p in sorted((REPO / "leaderboards" / "results").rglob("*.json")) if "timing" not in p.parts]
+    assert len(paths) > 100
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        result = RunResult.from_json(json.loads(text))
+        assert result.portable and result.timing is None and result.created is None
+        assert json.dumps(result.to_json(), indent=2) + "\n" == text, path
+
+
+@pytest.mark.parametrize(
+    ("broken", "why"),
+    [
+        (lambda r: r.pop("environment"), "'environment' is missing"),
+        (lambda r: r["dataset"].pop("name"), "dataset record has no name"),
+        (lambda r: r["metrics"].pop("f_mean"), "metrics f_mean missing"),
+        (lambda r: r.update(n_images="3"), "'n_images'"),
+        (lambda r: r.update(run={"workers": 1}), "run: no 'device'"),
+    ],
+)
+def test_run_result_refuses_incomplete_results(broken, why):
+    from dbdbench.results import ResultFormatError, RunResult
+
+    result = json.loads((REPO / "leaderboards" / "results" / "synth" / "lbp.json").read_text(encoding="utf-8"))
+    broken(result)
+    with pytest.raises(ResultFormatError, match=why):
+        RunResult.from_json(result)
+
+
 def test_committed_check_fails_when_a_committed_result_changes(tmp_path):
     copy = tmp_path / "leaderboards"
     shutil.copytree(REPO / "leaderboards", copy)

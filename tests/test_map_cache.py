@@ -59,8 +59,8 @@ def test_other_images_under_the_same_names_are_recomputed(tmp_path):
     fresh_b, _ = run(*b, tmp_path / "fresh")
     run(*a, tmp_path / "shared")
     second, _ = run(*b, tmp_path / "shared")
-    assert second["metrics"] == fresh_b["metrics"]
-    assert second["run"]["maps_reused"] == 0 and second["run"]["maps_computed"] == 4
+    assert second.metrics == fresh_b.metrics
+    assert second.run.maps_reused == 0 and second.run.maps_computed == 4
 
 
 def test_same_root_swapped_bytes_are_recomputed(tmp_path):
@@ -70,9 +70,9 @@ def test_same_root_swapped_bytes_are_recomputed(tmp_path):
     other_images, _ = make_set(tmp_path / "b", seed=2)
     shutil.copyfile(other_images / "0.png", images / "0.png")
     result, _ = run(images, gts, tmp_path / "runs")
-    assert result["run"] == {**result["run"], "maps_reused": 3, "maps_computed": 1}
+    assert (result.run.maps_reused, result.run.maps_computed) == (3, 1)
     fresh, _ = run(images, gts, tmp_path / "fresh")
-    assert result["metrics"] == fresh["metrics"]
+    assert result.metrics == fresh.metrics
 
 
 def test_unchanged_data_is_reused_and_counted(tmp_path):
@@ -80,8 +80,24 @@ def test_unchanged_data_is_reused_and_counted(tmp_path):
     first, dir1 = run(images, gts, tmp_path / "runs")
     again, dir2 = run(images, gts, tmp_path / "runs")
     assert dir1 == dir2
-    assert again["run"]["maps_reused"] == 4 and again["run"]["maps_computed"] == 0
-    assert again["metrics"] == first["metrics"]
+    assert again.run.maps_reused == 4 and again.run.maps_computed == 0
+    assert again.metrics == first.metrics
+
+
+def test_result_json_is_the_returned_result(tmp_path):
+    """What run_method returns is what result.json holds, and the file reads back into the same result."""
+    import json
+
+    from dbdbench.results import RunResult
+
+    result, run_dir = run(*make_set(tmp_path / "a", seed=1), tmp_path / "runs")
+    text = (run_dir / "result.json").read_text(encoding="utf-8")
+    assert json.loads(text) == result.to_json()
+    again = RunResult.from_json(json.loads(text))
+    assert again == result and not again.portable
+    assert json.dumps(again.to_json(), indent=2) + "\n" == text
+    assert list(again.to_json())[-4:] == ["environment", "command", "created", "run"]
+    assert again.timing is not None and again.timing.images_timed == 4 and again.timing.batch_size == 1
 
 
 def test_other_options_or_version_never_reuse(tmp_path, monkeypatch):
@@ -91,7 +107,7 @@ def test_other_options_or_version_never_reuse(tmp_path, monkeypatch):
 
     monkeypatch.setattr(plugin_fixtures.LocalContrast, "version", "2")
     bumped, _ = run(images, gts, tmp_path / "runs")
-    assert bumped["run"]["maps_reused"] == 0
+    assert bumped.run.maps_reused == 0
 
 
 def test_two_folder_datasets_get_two_run_folders(tmp_path):
@@ -139,4 +155,4 @@ def test_a_method_that_uses_every_core_runs_in_one_process(tmp_path, monkeypatch
 
     monkeypatch.setattr(runner, "ProcessPoolExecutor", no_pool)
     result, _ = run(*make_set(tmp_path / "a", seed=1), tmp_path / "out", workers=2)
-    assert result["run"]["workers"] == 1 and result["run"]["maps_computed"] == 4
+    assert result.run.workers == 1 and result.run.maps_computed == 4

@@ -73,7 +73,7 @@ def test_picks_best_median_worst_per_method(runs):
     (group,), problems = collect_groups(runs)
     assert not problems and [e.row for e in group.entries] == sorted(
         (e.row for e in group.entries),
-        key=lambda r: -next(x.result["metrics"]["f_max"] for x in group.entries if x.row == r),
+        key=lambda r: -next(x.result.metrics["f_max"] for x in group.entries if x.row == r),
     )
     picks = pick_images(group, "f_max")
     for entry in group.entries:

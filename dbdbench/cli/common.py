@@ -9,11 +9,15 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import DbdbenchError
 from ..options import parse_option_pairs
+
+if TYPE_CHECKING:
+    from ..results import RunResult
 
 
 def err_console():
@@ -201,17 +205,17 @@ def _cell(value):
     return str(value)
 
 
-def present_result(result, as_json):
+def present_result(result: RunResult, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(result, indent=2, default=str))
+        click.echo(json.dumps(result.to_json(), indent=2, default=str))
         return
     from rich.table import Table
 
-    m = result["metrics"]
-    ds = result["dataset"]
-    title = f"{result['method'].get('id')} on {ds['name']} ({ds.get('split')}, {result['n_images']} images), protocol {result['protocol']['name']}"
+    m = result.metrics
+    ds = result.dataset
+    title = f"{result.method.get('id')} on {ds['name']} ({ds.get('split')}, {result.n_images} images), protocol {result.protocol['name']}"
     table = Table(title=title)
-    protocol = result["protocol"]
+    protocol = result.protocol
     extras = set(protocol.get("extra_metrics") or [])
     keys = [k for k in ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1") if k in m]
     if "f_score1" in extras:  # shown only where the protocol's source defines it (ddffnet)
@@ -225,26 +229,23 @@ def present_result(result, as_json):
         console.print(
             f"* not defined by the protocol's source ({protocol.get('source')}): computed by dbdbench under its options"
         )
-    if result.get("timing"):
-        t = result["timing"]
+    if result.timing:
+        t = result.timing
         console.print(
-            f"predict time: {t['mean_s'] * 1000:.1f} ms/image mean, {t['median_s'] * 1000:.1f} ms median over {t['images_timed']} images"
+            f"predict time: {t.mean_s * 1000:.1f} ms/image mean, {t.median_s * 1000:.1f} ms median over {t.images_timed} images"
         )
-    if result.get("coc_bands"):
+    if result.coc_bands:
         bands = Table(title="by circle of confusion (px)")
         for col in ("CoC band", "pixels", "accuracy", "predicted in focus", "mae"):
             bands.add_column(col, justify="right")
-        for b in result["coc_bands"]:
-            bands.add_row(
-                b["band_px"],
-                str(b["pixels"]),
-                *(f"{b[k]:.3f}" if b[k] is not None else "-" for k in ("accuracy", "predicted_in_focus", "mae")),
-            )
+        for b in result.coc_bands:
+            rates = (b["accuracy"], b["predicted_in_focus"], b["mae"])
+            bands.add_row(b["band_px"], str(b["pixels"]), *(f"{r:.3f}" if r is not None else "-" for r in rates))
         console.print(bands)
-    if result.get("skipped"):
+    if result.skipped:
         err_console().print(
-            f"skipped {len(result['skipped'])} images (listed in the result's 'skipped'); first: {result['skipped'][0]}"
+            f"skipped {len(result.skipped)} images (listed in the result's 'skipped'); first: {result.skipped[0]}"
         )
-    missing = result.get("missing_maps", {}).get("count")
+    missing = result.missing_maps.count if result.missing_maps else 0
     if missing:
         err_console().print(f"{missing} GT images had no map and were not scored (--allow-missing)")

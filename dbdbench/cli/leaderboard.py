@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .app import cli
 from .common import err_console
+
+if TYPE_CHECKING:
+    from ..results import RunResult
 
 
 def save_options(fn):
@@ -32,7 +36,7 @@ def save_options(fn):
     return fn
 
 
-def save_result_copy(result: dict, row: str, result_stem: str, base: Path) -> Path:
+def save_result_copy(result: RunResult, row: str, result_stem: str, base: Path) -> Path:
     from ..leaderboard.store import save_result, variant_of
 
     path = save_result(result, row, variant_of(result_stem), base)

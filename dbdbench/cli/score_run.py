@@ -98,7 +98,7 @@ def score(
     if out is not None:
         write_result(out, result, per_image, name=stem)
     if save_to_leaderboard:
-        save_result_copy(result, result["method"]["id"], stem, leaderboard_dir)
+        save_result_copy(result, result.method["id"], stem, leaderboard_dir)
     present_result(result, as_json)
 
 

@@ -17,11 +17,10 @@ from typing import Any
 from ..errors import DbdbenchError
 from ..metrics import METRICS
 from ..protocols import PROTOCOLS
+from ..results import ResultFormatError, RunResult
 
 #: Files that live beside results but are not results (the map cache's identity).
 NOT_RESULTS = {"cache.json"}
-#: Metrics every result has carried since the first schema (newer metrics may be missing from older results).
-REQUIRED_METRICS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")
 #: Protocol fields that describe the preset rather than change the scores.
 PROTOCOL_INFO = ("name", "description", "source", "expects")
 
@@ -42,14 +41,14 @@ class Problem:
 # ------------------------------------------------------------------ one result = one row
 
 
-def row_id(result: dict[str, Any], path: str | Path | None = None) -> str:
+def row_id(result: RunResult, path: str | Path | None = None) -> str:
     """The row a result fills: the method id plus its non-default options (``lbp@refine=true``).
 
     Results saved with ``--save-to-leaderboard`` record it (``method.row``); a ``run`` result in a runs
     folder is named by its cache folder (``runs/lbp@refine=true/<dataset>/result.json``); anything else
     (``score`` results) by the method id, which ``score --name`` sets.
     """
-    method = result.get("method") or {}
+    method = result.method
     if method.get("row"):
         return str(method["row"])
     mid = str(method.get("id"))
@@ -68,16 +67,16 @@ def is_random_weights(method_or_record: dict[str, Any]) -> bool:
 @dataclass
 class Row:
     row: str
-    result: dict[str, Any]
+    result: RunResult
     path: Path
 
     @property
     def method(self) -> dict[str, Any]:
-        return self.result["method"]
+        return self.result.method
 
     @property
     def metrics(self) -> dict[str, float]:
-        return self.result["metrics"]
+        return self.result.metrics
 
     @property
     def kind(self) -> str:
@@ -106,7 +105,7 @@ class Row:
 
     @property
     def n_skipped(self) -> int:
-        return len(self.result.get("skipped") or [])
+        return len(self.result.skipped)
 
 
 # ------------------------------------------------------------------ tables
@@ -152,11 +151,11 @@ class AccuracyTable:
 
     @property
     def record(self) -> dict[str, Any]:
-        return self.rows[0].result["dataset"]
+        return self.rows[0].result.dataset
 
     @property
     def n_images(self) -> int:
-        return int(self.rows[0].result["n_images"])
+        return int(self.rows[0].result.n_images)
 
     @property
     def n_expected(self) -> int | None:
@@ -174,19 +173,19 @@ class AccuracyTable:
 
     @property
     def has_coc(self) -> bool:
-        return any(r.result.get("coc_bands") for r in self.rows)
+        return any(r.result.coc_bands for r in self.rows)
 
     @property
     def commands(self) -> list[str]:
-        return sorted({str(r.result.get("command")) for r in self.rows if r.result.get("command")})
+        return sorted({str(r.result.command) for r in self.rows if r.result.command})
 
     @property
     def revisions(self) -> list[str]:
-        return sorted({str(r.result.get("environment", {}).get("git_revision")) for r in self.rows})
+        return sorted({str(r.result.environment.git_revision) for r in self.rows})
 
     @property
     def versions(self) -> list[str]:
-        return sorted({str(r.result.get("environment", {}).get("dbdbench")) for r in self.rows})
+        return sorted({str(r.result.environment.dbdbench) for r in self.rows})
 
 
 @dataclass
@@ -218,10 +217,10 @@ class Leaderboard:
     def dirty(self) -> list[str]:
         """Rows produced from a modified checkout (their git revision ends in -dirty)."""
         out = [
-            f"{r.path} ({r.result['environment'].get('git_revision')})"
+            f"{r.path} ({r.result.environment.git_revision})"
             for t in self.accuracy
             for r in t.rows
-            if str(r.result.get("environment", {}).get("git_revision", "")).endswith("-dirty")
+            if str(r.result.environment.git_revision).endswith("-dirty")
         ]
         out += [
             f"{p} ({rec['environment'].get('git_revision')})"
@@ -233,21 +232,6 @@ class Leaderboard:
 
 
 # ------------------------------------------------------------------ reading
-
-
-def looks_like_result(obj: Any) -> bool:
-    if not isinstance(obj, dict):
-        return False
-    parts = [obj.get(k) for k in ("protocol", "dataset", "method", "metrics", "environment")]
-    if not all(isinstance(p, dict) for p in parts):
-        return False
-    metrics = obj["metrics"]
-    return (
-        "name" in obj["dataset"]
-        and "name" in obj["protocol"]
-        and isinstance(obj.get("n_images"), int)
-        and all(isinstance(metrics.get(k), (int, float)) for k in REQUIRED_METRICS)
-    )
 
 
 def looks_like_timing(obj: Any) -> bool:
@@ -272,13 +256,18 @@ def _json_files(path: Path) -> Iterable[Path]:
         yield p
 
 
-def read_records(dirs: Iterable[str | Path]) -> tuple[list[tuple[Path, dict]], list[tuple[Path, dict]], list[Problem]]:
-    """Every accuracy result and timing record under ``dirs`` (folders or single files), and the problems.
+def read_records(
+    dirs: Iterable[str | Path],
+) -> tuple[list[tuple[Path, RunResult]], list[tuple[Path, dict]], list[Problem]]:
+    """Every accuracy result (read by :meth:`RunResult.from_json`) and timing record under ``dirs`` (folders or
+    single files), and the problems.
 
     A JSON file that does not parse is a problem (a torn write, a merge conflict); so is a ``result*.json``
     that parses but is not a dbdbench result. Other JSON files that are neither are ignored.
     """
-    results, timings, problems = [], [], []
+    results: list[tuple[Path, RunResult]] = []
+    timings: list[tuple[Path, dict]] = []
+    problems: list[Problem] = []
     seen: set[Path] = set()
     for d in dirs:
         d = Path(d)
@@ -297,9 +286,12 @@ def read_records(dirs: Iterable[str | Path]) -> tuple[list[tuple[Path, dict]], l
                     Problem(path, f"unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
                 )
                 continue
-            if looks_like_result(obj):
-                results.append((path, obj))
-            elif looks_like_timing(obj):
+            try:
+                results.append((path, RunResult.from_json(obj)))
+                continue
+            except ResultFormatError:
+                pass
+            if looks_like_timing(obj):
                 timings.append((path, obj))
             elif path.name.startswith("result") or (
                 isinstance(obj, dict) and ("metrics" in obj or obj.get("record") == "timing")
@@ -324,24 +316,24 @@ def _protocol_order(name: str) -> tuple[int, str]:
 
 
 def group_accuracy(
-    results: list[tuple[Path, dict]], datasets: Iterable[str] = ()
+    results: list[tuple[Path, RunResult]], datasets: Iterable[str] = ()
 ) -> tuple[list[AccuracyTable], list[str]]:
     """One table per (dataset, split, protocol, file list); one row per row id (first file wins, with a warning)."""
     wanted = set(datasets)
     tables: dict[tuple, AccuracyTable] = {}
     warnings: list[str] = []
     for path, result in results:
-        ds = result["dataset"]
+        ds = result.dataset
         if wanted and ds.get("name") not in wanted:
             continue
-        key = (ds["name"], ds.get("split"), _protocol_key(result["protocol"]), ds.get("file_list_hash"))
+        key = (ds["name"], ds.get("split"), _protocol_key(result.protocol), ds.get("file_list_hash"))
         table = tables.setdefault(
-            key, AccuracyTable(ds["name"], ds.get("split"), result["protocol"], ds.get("file_list_hash"))
+            key, AccuracyTable(ds["name"], ds.get("split"), result.protocol, ds.get("file_list_hash"))
         )
         rid = row_id(result, path)
         twin = next((r for r in table.rows if r.row == rid), None)
         if twin is not None:  # e.g. runs/ and its saved copy in leaderboards/results: say so only if they disagree
-            if twin.metrics != result["metrics"]:
+            if twin.metrics != result.metrics:
                 warnings.append(
                     f"{path}: same row {rid!r} as {twin.path} in one table, other numbers; keeping the first"
                 )

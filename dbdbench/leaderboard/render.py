@@ -13,6 +13,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ..metrics import METRICS
 from .collect import AccuracyTable, Leaderboard, Row, TimingTable, _scalar_items, is_random_weights
@@ -131,13 +132,18 @@ def accuracy_sections(table: AccuracyTable) -> list[Section]:
     return out
 
 
+#: The per-band rates the CoC tables show.
+BandRate = Literal["predicted_in_focus", "accuracy"]
+
+
 def coc_sections(table: AccuracyTable) -> list[Section]:
     """On datasets that know each pixel's circle of confusion (synth): how much blur before a method notices."""
-    rows = [r for r in table.rows if r.result.get("coc_bands")]
-    bands = [b["band_px"] for b in rows[0].result["coc_bands"]]
-    pixels = {b["band_px"]: b.get("pixels") for b in rows[0].result["coc_bands"]}
+    rows = [r for r in table.rows if r.result.coc_bands]
+    first = rows[0].result.coc_bands or []
+    bands = [b["band_px"] for b in first]
+    pixels = {b["band_px"]: b.get("pixels") for b in first}
     out = []
-    for key, title, better, blurb in (
+    tables: tuple[tuple[BandRate, str, str | None, str], ...] = (
         (
             "predicted_in_focus",
             "Fraction of pixels predicted in focus, by true circle of confusion",
@@ -152,7 +158,8 @@ def coc_sections(table: AccuracyTable) -> list[Section]:
             "higher",
             "Fraction of pixels of each CoC band classified correctly (in focus or not) at the fixed threshold.",
         ),
-    ):
+    )
+    for key, title, better, blurb in tables:
         section = Section(title, level=3, paragraphs=[blurb])
         header = ["method"] + [f"CoC {b} px" for b in bands]
         cols = [[_fmt(_band(r, b, key)) for r in rows] for b in bands]
@@ -167,8 +174,8 @@ def coc_sections(table: AccuracyTable) -> list[Section]:
     return out
 
 
-def _band(row: Row, band: str, key: str) -> float | None:
-    for b in row.result.get("coc_bands") or []:
+def _band(row: Row, band: str, key: BandRate) -> float | None:
+    for b in row.result.coc_bands or []:
         if b.get("band_px") == band:
             return b.get(key)
     return None

@@ -16,10 +16,12 @@ command at the same revision on the same kind of machine rewrites the same bytes
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from ..io import atomic_write_json
+from ..results import RunInfo, RunResult
 
 DEFAULT_DIR = Path("leaderboards") / "results"
 
@@ -48,31 +50,36 @@ def _strip_environment(env: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in env.items() if k not in ("platform",)}
 
 
-def portable_result(result: dict[str, Any], row: str) -> dict[str, Any]:
-    out = copy.deepcopy(result)
-    out.pop("created", None)
-    out.pop("timing", None)  # per-image timing of one run under its load and workers: use `dbdbench bench`
-    for part in ("dataset", "method"):
-        section = out.get(part) or {}
+def portable_result(result: RunResult, row: str) -> RunResult:
+    """The copy to commit: records copied (paths made portable, ``method.row`` set), no timing, creation time,
+    platform string or cache counts."""
+    dataset, method = copy.deepcopy(result.dataset), copy.deepcopy(result.method)
+    for section in (dataset, method):
         for key in ("root", "maps", "images", "gt"):
             if key in section:
                 section[key] = _portable_path(section[key])
-    _portable_weights(out["method"])
-    if isinstance(out.get("run"), dict):
-        out["run"] = {k: v for k, v in out["run"].items() if k in ("device", "workers")}
-    out["method"]["row"] = row
-    out["environment"] = _strip_environment(out.get("environment") or {})
-    return out
+    _portable_weights(method)
+    method["row"] = row
+    return dataclasses.replace(
+        result,
+        dataset=dataset,
+        method=method,
+        timing=None,  # per-image timing of one run under its load and workers: use `dbdbench bench`
+        created=None,
+        run=RunInfo(result.run.device, result.run.workers) if result.run is not None else None,
+        environment=dataclasses.replace(result.environment, platform=None),
+        portable=True,
+    )
 
 
 def result_file(base: str | Path, dataset: str, row: str, variant: str = "") -> Path:
     return Path(base) / safe_name(dataset) / f"{safe_name(row)}{variant}.json"
 
 
-def save_result(result: dict[str, Any], row: str, variant: str = "", base: str | Path = DEFAULT_DIR) -> Path:
+def save_result(result: RunResult, row: str, variant: str = "", base: str | Path = DEFAULT_DIR) -> Path:
     """Write the portable copy of ``result`` for row ``row``; ``variant`` is e.g. ``.te1.ddffnet``."""
-    path = result_file(base, result["dataset"]["name"], row, variant)
-    atomic_write_json(path, portable_result(result, row))
+    path = result_file(base, result.dataset_name, row, variant)
+    atomic_write_json(path, portable_result(result, row).to_json())
     return path
 
 

@@ -6,13 +6,13 @@ keeps the per-image values; :func:`prepare` applies a protocol to raw arrays.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 from typing import Protocol as TypingProtocol
 
 import numpy as np
 
 from ..protocols import METRIC_KEYS, Protocol
-from .coc_bands import CocBands
+from .coc_bands import CocBand, CocBands
 from .measures import MAE, AdaptiveF, FixedF, FScore1, ThresholdCurves, f_beta, precision_recall
 from .pair import PreparedPair, focus_gt, prepare
 
@@ -30,6 +30,18 @@ METRICS = {
 }
 #: The metrics every result has carried since the first schema (results may lack newer ones).
 CORE_METRICS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")
+
+
+class _ScoresRequired(TypedDict):
+    n_images: int
+    metrics: dict[str, float]
+    curves: dict[str, list[float]]
+
+
+class Scores(_ScoresRequired, total=False):
+    """What :meth:`Evaluator.results` gives: image count, headline metrics, curves, and CoC bands when GT has CoC."""
+
+    coc_bands: list[CocBand]
 
 
 class Measure(TypingProtocol):
@@ -64,13 +76,13 @@ class Evaluator:
         self.per_image.append(record)
         return record
 
-    def results(self) -> dict[str, Any]:
+    def results(self) -> Scores:
         metrics: dict[str, float] = {}
         for measure in self.scalars:
             metrics.update(measure.results())
         metrics.update(self.curves.results())
         ordered = {k: metrics[k] for k in METRIC_KEYS}
-        out: dict[str, Any] = {"n_images": len(self.per_image), "metrics": ordered, "curves": self.curves.curves()}
+        out: Scores = {"n_images": len(self.per_image), "metrics": ordered, "curves": self.curves.curves()}
         if self.coc_bands is not None:
             out["coc_bands"] = self.coc_bands.results()
         return out
@@ -81,11 +93,13 @@ __all__ = [
     "MAE",
     "METRICS",
     "AdaptiveF",
+    "CocBand",
     "CocBands",
     "Evaluator",
     "FScore1",
     "FixedF",
     "PreparedPair",
+    "Scores",
     "ThresholdCurves",
     "f_beta",
     "focus_gt",

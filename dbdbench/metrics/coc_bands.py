@@ -10,6 +10,7 @@ grows.
 from __future__ import annotations
 
 import itertools
+from typing import TypedDict
 
 import numpy as np
 
@@ -18,6 +19,16 @@ from .pair import PreparedPair
 
 #: Band edges in pixels; bands are [0, 1.5], (1.5, 3], (3, 6], (6, inf).
 DEFAULT_EDGES = (1.5, 3.0, 6.0)
+
+
+class CocBand(TypedDict):
+    """One band of a result's ``coc_bands``; the rates are None for a band with no pixels."""
+
+    band_px: str
+    pixels: int
+    accuracy: float | None
+    mae: float | None
+    predicted_in_focus: float | None
 
 
 def band_labels(edges=DEFAULT_EDGES) -> list[str]:
@@ -57,8 +68,8 @@ class CocBands:
         self.focus_predicted += np.bincount(band, weights=predicted_focus, minlength=k).astype(np.int64)
         self.abs_error += np.bincount(band, weights=np.abs(score - positive), minlength=k)
 
-    def results(self) -> list[dict]:
-        out = []
+    def results(self) -> list[CocBand]:
+        out: list[CocBand] = []
         for label, n, c, fp, e in zip(
             band_labels(self.edges), self.count, self.correct, self.focus_predicted, self.abs_error
         ):

@@ -88,7 +88,7 @@ def build_report(
                 "slug": group.slug,
                 "title": group.title,
                 "methods": [
-                    {"row": e.row, "id": e.result["method"].get("id"), "colour": colours[e.row]} for e in group.entries
+                    {"row": e.row, "id": e.result.method.get("id"), "colour": colours[e.row]} for e in group.entries
                 ],
                 "columns": columns,
                 "directions": {c: metric_direction(c) for c in columns},
@@ -268,29 +268,24 @@ def _leaderboard_section(group: Group, colours: dict[str, str], curve_files: lis
     esc = html.escape
     first = group.entries[0].result
     best = {}
-    metrics = [k for k in headline() if any(k in e.result["metrics"] for e in group.entries)]
+    metrics = [k for k in headline() if any(k in e.result.metrics for e in group.entries)]
     for key in metrics:
-        values = [
-            e.result["metrics"].get(key)
-            for e in group.entries
-            if isinstance(e.result["metrics"].get(key), (int, float))
-        ]
+        values = [v for e in group.entries if isinstance(v := e.result.metrics.get(key), (int, float))]
         if values:
             best[key] = (max if metric_direction(key) == "higher" else min)(values)
     arrows = {k: "↑" if metric_direction(k) == "higher" else "↓" for k in metrics}
     head = "".join(f"<th>{esc(k)} {arrows[k]}</th>" for k in metrics)
     body = []
     for e in group.entries:
-        m, method = e.result["metrics"], e.result["method"]
+        m, method = e.result.metrics, e.result.method
         cells = []
         for key in metrics:
             value = m.get(key)
             text = f"{value:.3f}" if isinstance(value, (int, float)) else "-"
             cells.append(f"<td class=num>{'<strong>' + text + '</strong>' if value == best.get(key) else text}</td>")
-        timing = e.result.get("timing") or {}
-        env = e.result.get("environment") or {}
-        ms = f"{timing['median_s'] * 1000:.1f}" if timing.get("median_s") is not None else "-"
-        device = env.get("device") or "-"
+        timing = e.result.timing
+        ms = f"{timing.median_s * 1000:.1f}" if timing is not None and timing.median_s is not None else "-"
+        device = e.result.environment.device or "-"
         paper = str(method.get("paper") or "")
         body.append(
             f'<tr><td><span class="swatch" style="background:{colours[e.row]}"></span>{esc(e.row)}</td>'
@@ -298,7 +293,7 @@ def _leaderboard_section(group: Group, colours: dict[str, str], curve_files: lis
             + "".join(cells)
             + f"<td class=num>{ms}</td><td>{esc(str(device))}</td></tr>"
         )
-    commands = sorted({str(e.result.get("command")) for e in group.entries if e.result.get("command")})
+    commands = sorted({str(e.result.command) for e in group.entries if e.result.command})
     curves = {p.name: p for p in curve_files}
     figures = []
     for kind, caption in (("pr", "Precision-recall curves"), ("f", "F-measure by threshold")):
@@ -314,11 +309,11 @@ def _leaderboard_section(group: Group, colours: dict[str, str], curve_files: lis
         figures.append(
             f'<figure><img src="{esc(rel)}" alt="{esc(alt)}"><figcaption>{esc(caption)} ({links})</figcaption></figure>'
         )
-    ds = first["dataset"]
+    ds = first.dataset
     return f"""
 <section class="group" id="lb-{esc(group.slug)}">
   <h3>{esc(group.title)}</h3>
-  <p class="protocol">Protocol <code>{esc(first["protocol"]["name"])}</code>: {esc(first["protocol"].get("description", ""))}
+  <p class="protocol">Protocol <code>{esc(first.protocol_name)}</code>: {esc(first.protocol.get("description", ""))}
   File list hash <code>{esc(str(ds.get("file_list_hash")))}</code>. Best value of each metric in bold; ↑ higher is better, ↓ lower is better.</p>
   <div class="table-wrap"><table class="leaderboard">
     <thead><tr><th>method</th><th>kind</th><th>paper</th>{head}<th>ms/image (median)</th><th>device</th></tr></thead>
