@@ -127,3 +127,16 @@ def test_strided_map_keeps_grid_values_on_their_pixels(synthetic_pair, monkeypat
     out = hifst.hifst_map(img, stride=stride)
     assert out.shape == img.shape[:2]
     np.testing.assert_allclose(out[::stride, ::stride], np.clip(seen["grid"], 0, 1), atol=1e-6)
+
+
+@pytest.mark.parametrize("width,k", [(2660, 117), (2663, 117), (700, 117), (300, 117), (50, 7), (117, 117)])
+def test_smallest_sorted_equals_partition_then_sort(width, k):
+    """The block-wise selection returns exactly the values of the one-line partition + sort, ties included."""
+    rng = np.random.default_rng(width)
+    values = rng.random((40, width)).astype(np.float32)
+    values[::3] = np.round(values[::3] * 20) / 20  # rows with many ties
+    values[5] = 0.0  # a flat patch: every coefficient zero
+    ref = np.sort(np.partition(values, k - 1, axis=1)[:, :k], axis=1)
+    got = hifst.smallest_sorted(values.copy(), k)
+    assert got.dtype == values.dtype
+    np.testing.assert_array_equal(got, ref)

@@ -28,7 +28,8 @@ horizontal pass (all v) is one matrix product on sliding rows; the vertical
 pass uses the even/odd symmetry of the DCT basis (``d_u[M-1-k] = (-1)^u d_u[k]``)
 to fold each window in half before a BLAS matrix product that writes every
 pixel's coefficients contiguously, so the per-pixel selection of the 117
-smallest values is a row-wise ``np.partition``. Rows are processed in chunks
+smallest values is a row-wise selection (``smallest_sorted``: partitions of
+short blocks, then of the blocks' candidates). Rows are processed in chunks
 so the peak memory stays at a few hundred MB for any image size.
 
 ``stride > 1`` computes the sorted-coefficient layers only on every
@@ -238,9 +239,7 @@ def sorted_layers(
                         np.matmul(so[v].T, do, out=tmp)
                         np.abs(tmp, out=big[:, col : col + no])
                         col += no
-            big.partition(n_layers - 1, axis=1)
-            part = np.sort(big[:, :n_layers], axis=1)
-            out[c0:c1] = part.reshape(rc, wc, n_layers)
+            out[c0:c1] = smallest_sorted(big, n_layers).reshape(rc, wc, n_layers)
 
         if workers == 1 or len(chunks) == 1:
             for c0, c1 in chunks:
@@ -250,6 +249,37 @@ def sorted_layers(
                 for f in [ex.submit(work, c0, c1) for c0, c1 in chunks]:
                     f.result()
     return out
+
+
+#: Row width per block in ``smallest_sorted``, as a multiple of k. numpy's partition costs about 6 ns per
+#: value on rows of 2660 but about 2 ns on rows of a few hundred (measured on this project's CPU, numpy 2.3);
+#: 3.25 k (380 for HiFST's 117 of 2660) was the fastest width tried (150 to 665).
+BLOCK_WIDTH_PER_K = 3.25
+
+
+def smallest_sorted(values: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` smallest values of each row, ascending: exactly ``np.sort(np.partition(values, k - 1, axis=1)[:, :k])``.
+
+    Why not that one-liner: on HiFST's rows (2660 coefficients, k = 117) the partition was half of the
+    method's run time. The k smallest of a row are among the k smallest of each of its blocks, so each
+    block of about ``3.25 k`` values is partitioned (cheap, short rows), the blocks' k smallest are
+    gathered with the columns no block covers, and only those candidates are partitioned as whole rows:
+    the same values, about a third less time. ``values`` is reordered in place.
+    """
+    n, width = values.shape
+    n_blocks = int(width // (BLOCK_WIDTH_PER_K * k))
+    if n_blocks < 2:
+        values.partition(k - 1, axis=1)
+        return np.sort(values[:, :k], axis=1)
+    block = width // n_blocks
+    covered = n_blocks * block
+    blocks = values[:, :covered].reshape(n, n_blocks, block)
+    blocks.partition(k - 1, axis=2)
+    candidates = np.empty((n, n_blocks * k + width - covered), dtype=values.dtype)
+    candidates[:, : n_blocks * k].reshape(n, n_blocks, k)[:] = blocks[:, :, :k]
+    candidates[:, n_blocks * k :] = values[:, covered:]
+    candidates.partition(k - 1, axis=1)
+    return np.sort(candidates[:, :k], axis=1)
 
 
 # ----------------------------------------------------------------------------- post-processing
