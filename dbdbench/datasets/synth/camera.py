@@ -19,7 +19,6 @@ import io
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
 
 from .textures import linear_to_srgb
 
@@ -85,6 +84,10 @@ def _bilinear_up(a: np.ndarray, f: int, h: int, w: int) -> np.ndarray:
 
 def blur_layer(colour: np.ndarray, alpha: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
     """Blur premultiplied colour and alpha of one layer with the disk of diameter ``c`` (FFT)."""
+    # Imported here: scipy.signal takes about 1 s to import, and every 'dbdbench run' on synth imports this
+    # module (the adapter finds its cache through it) while only generating a split renders.
+    from scipy import signal
+
     if c < 0.5 or disk_kernel(c).shape == (1, 1):
         return colour, alpha
     stack = np.concatenate([colour, alpha[..., None]], axis=2)
