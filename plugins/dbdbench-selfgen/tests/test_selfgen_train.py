@@ -270,3 +270,21 @@ def test_torchrun_two_cpu_processes_both_stages_and_resume(tiny, synth_cache, tm
     summary = json.loads((adv / "training.json").read_text())
     assert summary["steps"] == 3 and summary["processes"] == 2
     assert (adv / "weights.safetensors").is_file()
+
+
+def test_resize_trains_on_whole_images_resized(tiny, tmp_path):
+    from dbdbench_selfgen.data import load
+    from dbdbench_selfgen.train import resolve
+    from PIL import Image
+
+    path = tmp_path / "a.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(path)
+    (image,) = load([path], resize=32)
+    assert image.shape == (32, 32, 3) and image.dtype == np.uint8
+    (native,) = load([path])
+    assert native.shape == (40, 60, 3)
+    with pytest.raises(DbdbenchError, match="at most resize"):
+        resolve({"resize": "64", "crop": "128"})
+    out = tmp_path / "cls-whole"
+    run_training(_request(tiny, out, stage="classifier", steps=1, resize=64, crop=64))
+    assert json.loads((out / "training.json").read_text())["options"]["resize"] == 64

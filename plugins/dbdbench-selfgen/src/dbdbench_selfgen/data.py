@@ -54,9 +54,24 @@ def pool(spec: str, default_split: str, n: int, size: int, what: str) -> list[Pa
     return folder_images(spec, what)
 
 
-def load(paths: list[Path], limit: int = 0) -> list[np.ndarray]:
+def load(paths: list[Path], limit: int = 0, resize: int = 0) -> list[np.ndarray]:
+    """The first ``limit`` images (0: all), each resized whole to ``resize`` x ``resize`` when ``resize`` > 0.
+
+    Whole resized images are the authors' setting (256 x 256). They also keep stage 1's "mixed" label clean:
+    a crop of a partially blurred photo can be all sharp or all blurred, the whole photo cannot.
+    """
     from dbdbench_torch.data import load_images
 
     if limit and len(paths) > limit:
         paths = paths[:limit]
-    return load_images(paths)
+    images = load_images(paths)
+    return [_resized(image, resize) for image in images] if resize else images
+
+
+def _resized(image: np.ndarray, size: int) -> np.ndarray:
+    """Antialiased bicubic resize of an RGB uint8 image to ``size`` x ``size`` (aspect not kept, as the authors)."""
+    from PIL import Image
+
+    if image.shape[:2] == (size, size):
+        return image
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.Resampling.BICUBIC))

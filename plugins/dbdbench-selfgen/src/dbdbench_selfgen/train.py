@@ -27,7 +27,8 @@ from dbdbench.options import coerce_option
 TRAIN_OPTIONS: dict[str, Any] = {
     "stage": "adversarial",  # classifier | adversarial
     "variant": "lite",
-    "crop": 128,  # training crop at native scale (the paper resizes whole images to 256x256)
+    "crop": 128,  # training crop (px), taken at native scale, or from the resized image when resize > 0
+    "resize": 0,  # >0: every pool image is first resized whole to resize x resize (the paper: 256); 0: native scale
     "classifier": "",  # stage 2: V's weights (stage-1 folder or file); "": the packaged <variant>-classifier
     "init": "",  # stage 2: start G from these generator weights (a stage-2 folder or .safetensors), e.g. after V changed
     "sources": "",  # folder of unlabelled photos for T ("": the --dataset split's images, masks unread)
@@ -83,6 +84,8 @@ def resolve(options: dict[str, str]) -> dict[str, Any]:
         raise DbdbenchError(f"selfgen: optimizer={cfg['optimizer']!r}: expected adam or sgd")
     if cfg["crop"] % 16 or cfg["crop"] < 32:
         raise DbdbenchError(f"selfgen: crop={cfg['crop']} must be a multiple of 16, at least 32")
+    if cfg["resize"] and not cfg["crop"] <= cfg["resize"]:
+        raise DbdbenchError(f"selfgen: crop={cfg['crop']} must be at most resize={cfg['resize']}")
     return cfg
 
 
@@ -167,9 +170,12 @@ class _Task:
 
         self.request, self.cfg, self.batch_size, self.seed = request, cfg, batch_size, request.seed
         src = data.folder_images(cfg["sources"], "sources") if cfg["sources"] else data.dataset_images(request.dataset)
-        self.sources = data.load(src, cfg["max_sources"])
-        self.clear = data.load(data.pool(cfg["clear"], "fc", cfg["pool_n"], cfg["pool_size"], "clear"))
-        self.blurred = data.load(data.pool(cfg["blurred"], "fb", cfg["pool_n"], cfg["pool_size"], "blurred"))
+        size = cfg["resize"]
+        self.sources = data.load(src, cfg["max_sources"], resize=size)
+        self.clear = data.load(data.pool(cfg["clear"], "fc", cfg["pool_n"], cfg["pool_size"], "clear"), resize=size)
+        self.blurred = data.load(
+            data.pool(cfg["blurred"], "fb", cfg["pool_n"], cfg["pool_size"], "blurred"), resize=size
+        )
         self.augment = Augment() if cfg["augment"] else Augment.none()
         self.describe_pools = {
             "sources": cfg["sources"] or request.dataset.describe(),
