@@ -20,8 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-#: Temperatures tried: 1 (unchanged) to 16, finer where the score changes fastest.
-GRID = tuple(float(t) for t in np.concatenate([np.arange(1.0, 4.0, 0.25), np.arange(4.0, 16.001, 1.0)]))
+#: Temperatures tried: 1 (unchanged) to 48, finer where the score changes fastest. Wide enough that the
+#: chosen ``t`` is an interior optimum: past some ``t`` the 8-bit maps lose their grey levels and f_max drops.
+GRID = tuple(
+    float(t)
+    for t in np.concatenate([np.arange(1.0, 4.0, 0.25), np.arange(4.0, 16.0, 1.0), np.arange(16.0, 48.001, 4.0)])
+)
 
 
 def sharpen(prob: np.ndarray, t: float) -> np.ndarray:
@@ -91,6 +95,7 @@ def calibrate(src: str | Path, out: str | Path, val_n: int = 64, val_size: int =
         "val_before": {k: round(v, 6) for k, v in scores[1.0].items()},
         "val_after": {k: round(v, 6) for k, v in scores[t].items()},
         "from_sha256": file_digest(src),
+        "val_curve": {f"{c:g}": round(v["score"], 6) for c, v in scores.items()},
     }
     sha = save_weights(net, out, metadata={**meta, "calibration": record})
     return {**record, "sha256": sha, "out": str(out)}
