@@ -47,6 +47,17 @@ def test_hedged_but_right_maps_are_sharpened():
     assert t == 4.0
 
 
+def test_past_the_knee_the_smallest_near_best_t_wins():
+    # right everywhere: the score creeps up with t for ever, by less and less; the knee is chosen, not t=48
+    pairs, probs = _pairs(prob_right=0.8, prob_wrong=0.45, n_wrong=0)
+    grid = (1.0, 2.0, 4.0, 8.0, 16.0, 48.0)
+    t, scores = fit_temperature(pairs, probs, grid=grid, tolerance=1e-3)
+    best = max(s["score"] for s in scores.values())
+    assert scores[48.0]["score"] == best and t < 48.0
+    assert scores[t]["score"] >= best - 1e-3
+    assert all(scores[g]["score"] < best - 1e-3 for g in grid if g < t)
+
+
 def test_confidently_wrong_maps_are_left_alone():
     # sharpening would push the wrong 0.6s towards 1 (+0.4 error each) to gain 0.01 on the right 0.99s
     pairs, probs = _pairs(prob_right=0.99, prob_wrong=0.6, n_wrong=10)
