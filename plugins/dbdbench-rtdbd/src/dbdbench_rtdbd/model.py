@@ -41,6 +41,10 @@ VARIANTS: dict[str, Shape] = {
     # (8-channel full-resolution modules: ~0.96M parameters, ~50 ms at 320x320 on 2 CPU cores when BN is folded
     # and tensors are channels-last; see the plugin README for the measurement).
     "lite": Shape(enc=(8, 16, 32, 64, 128), grad=(8, 16, 32, 64, 96), fuse=128, dec=(64, 32, 16, 8)),
+    # lite with its two deepest levels (stride 16: context for smooth surfaces) wider, its full-resolution
+    # modules unchanged (they set the latency): ~1.73M parameters, ~1.15x lite's CPU latency. Grown from trained
+    # lite weights by ``widen.py``, which keeps what they compute.
+    "lite-wide": Shape(enc=(8, 16, 32, 64, 192), grad=(8, 16, 32, 64, 128), fuse=192, dec=(96, 32, 16, 8)),
     # The ablation without the gradient input at lite's scale (the paper's "BCE without image gradient").
     "lite-nograd": Shape(enc=(8, 16, 32, 64, 128), grad=None, fuse=128, dec=(64, 32, 16, 8)),
 }
