@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from dbdbench_rtdbd.losses import Objective, hard_region, pixel_weights, swap, swap_boxes, total_loss, weighted_bce
+from dbdbench_rtdbd.losses import (
+    Objective,
+    hard_region,
+    pixel_weights,
+    soft_iou_loss,
+    swap,
+    swap_boxes,
+    total_loss,
+    weighted_bce,
+)
 from dbdbench_rtdbd.model import build
 
 
@@ -95,3 +104,33 @@ def test_total_loss_has_exactly_the_switched_terms(swap_on, self_on, hard):
     if self_on:
         l_self = (torch.sigmoid(o_sw) - swap(torch.sigmoid(o), boxes, 8)).abs().mean()
         assert torch.allclose(terms["self"], 0.2 * l_self, atol=1e-6)
+
+
+def test_soft_iou_matches_a_per_image_loop_and_rewards_the_right_region():
+    torch.manual_seed(1)
+    logits = torch.randn(3, 1, 8, 8)
+    target = (torch.rand(3, 1, 8, 8) > 0.6).float()
+    target[2] = 0  # an image with no in-focus pixel stays defined
+    by_hand = []
+    for o, g in zip(torch.sigmoid(logits), target):
+        inter = float((o * g).sum())
+        union = float(o.sum() + g.sum() - (o * g).sum())
+        by_hand.append(1 - (inter + 1) / (union + 1))
+    assert torch.allclose(soft_iou_loss(logits, target), torch.tensor(np.mean(by_hand), dtype=torch.float32), atol=1e-6)
+    perfect = torch.where(target > 0.5, 30.0, -30.0)
+    assert float(soft_iou_loss(perfect, target)) < 1e-6
+    assert float(soft_iou_loss(-perfect, target)) > 0.5
+
+
+def test_iou_term_is_off_by_default_and_weighted_when_on():
+    torch.manual_seed(0)
+    image, focus = torch.rand(2, 3, 16, 16), (torch.rand(2, 1, 16, 16) > 0.5).float()
+    model = build("lite").eval()
+    off = Objective(swap=False, self_sup=False, hard_mining=False)
+    assert "iou" not in total_loss(model, image, focus, torch.zeros_like(focus), [], 8, off)
+    on = Objective(swap=False, self_sup=False, hard_mining=False, iou=0.5)
+    terms = total_loss(model, image, focus, torch.zeros_like(focus), [], 8, on)
+    with torch.no_grad():
+        expected = 0.5 * soft_iou_loss(model.logits(image), focus)
+    assert torch.allclose(terms["iou"], expected, atol=1e-6)
+    assert torch.allclose(terms["loss"], terms["bce"] + terms["iou"])

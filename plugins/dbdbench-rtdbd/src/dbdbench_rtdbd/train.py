@@ -25,6 +25,7 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "lambda_s": 0.2,
     "hard_mining": True,  # Eq. 6-7
     "hard_weight": 2.0,
+    "iou": 0.0,  # weight of a per-image soft IoU term (not in the paper; see losses.py); 0 = off
     "saliency": "spectral",  # spectral | none | folder:DIR
     "lr": 1e-3,
     "final_lr": 2e-5,
@@ -197,6 +198,7 @@ class RTDBDTask:
             lambda_s=self.cfg["lambda_s"],
             hard_mining=self.cfg["hard_mining"],
             hard_weight=self.cfg["hard_weight"],
+            iou=self.cfg["iou"],
         )
         self.opt = torch.optim.Adam(self.net.parameters(), lr=self.cfg["lr"], weight_decay=self.cfg["weight_decay"])
 
