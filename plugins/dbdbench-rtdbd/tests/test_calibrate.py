@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from dbdbench_rtdbd.calibrate import calibrate, fit_temperature, fold_temperature, read_metadata, sharpen
+from dbdbench_rtdbd.calibrate import (
+    calibrate,
+    fit_temperature,
+    fold_temperature,
+    read_metadata,
+    sharpen,
+    uncalibrate,
+)
 from dbdbench_rtdbd.model import build
 
 
@@ -77,3 +84,24 @@ def test_the_command_writes_calibrated_weights_once(tmp_path):
     assert result["temperature"] >= 1.0 and result["val_after"]["score"] >= result["val_before"]["score"]
     with pytest.raises(ValueError, match="already calibrated"):
         calibrate(out, tmp_path / "again.safetensors", val_n=2, val_size=96)
+
+
+def test_undo_recovers_the_uncalibrated_network(tmp_path):
+    from dbdbench_torch.weights import load_weights, save_weights
+
+    torch.manual_seed(0)
+    net = build("lite").eval()
+    src, cal, back = tmp_path / "w.safetensors", tmp_path / "cal.safetensors", tmp_path / "back.safetensors"
+    save_weights(net, src, metadata={"method": "rtdbd", "variant": "lite"})
+    fold_temperature(net, 8.0)
+    save_weights(net, cal, metadata={"method": "rtdbd", "variant": "lite", "calibration": {"temperature": 8.0}})
+    result = uncalibrate(cal, back)
+    assert result["temperature"] == 8.0 and "calibration" not in read_metadata(back)
+    x = torch.rand(1, 3, 32, 32)
+    original, recovered = build("lite").eval(), build("lite").eval()
+    load_weights(original, src)
+    load_weights(recovered, back)
+    with torch.no_grad():
+        torch.testing.assert_close(recovered(x, logits=True), original(x, logits=True), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="not calibrated"):
+        uncalibrate(src, tmp_path / "again.safetensors")

@@ -1,6 +1,7 @@
 """Sharpen a trained network's maps by one logit temperature fitted on the ``synth`` val split.
 
 ``python -m dbdbench_rtdbd.calibrate IN.safetensors OUT.safetensors [--val-n 64] [--val-size 640]``
+``python -m dbdbench_rtdbd.calibrate --undo IN.safetensors OUT.safetensors`` (divide the temperature back out)
 
 Why: BCE-trained networks hedge where they are unsure, and a grey 0.5 costs MAE 0.5 on either class.
 F-measure curves do not care (a monotone rescaling of the map only relabels the 256 thresholds), MAE does.
@@ -8,6 +9,9 @@ Multiplying the logits by ``t > 1`` (``sigmoid(t z)``) is one number, chosen on 
 like the checkpoint itself, and it folds exactly into the 1x1 head convolution (``t W``, ``t b``): the
 calibrated weights are an ordinary ``rtdbd`` weights file and inference costs nothing extra.
 The fitted ``t`` and the val MAE before and after are written into the file's metadata.
+``--undo`` recovers the uncalibrated network from a calibrated file (training runs live in ignored folders,
+so the shipped file is often the only copy): further training must start from probabilities, not from
+logits ``t`` times too large.
 Never fit it on the real photos: those are evaluation data.
 """
 
@@ -109,6 +113,37 @@ def calibrate(src: str | Path, out: str | Path, val_n: int = 64, val_size: int =
     return {**record, "sha256": sha, "out": str(out)}
 
 
+def uncalibrate(src: str | Path, out: str | Path) -> dict:
+    """Write ``src`` with its temperature divided back out of the head and its ``calibration`` record dropped
+    (the logits equal the uncalibrated network's up to float rounding, so the file's sha256 may differ)."""
+    import json
+
+    from dbdbench_torch.weights import load_weights, save_weights
+
+    from .model import build
+
+    meta = read_metadata(src)
+    if "calibration" not in meta:
+        raise ValueError(f"{src}: not calibrated (no 'calibration' metadata), nothing to undo")
+    record = json.loads(meta.pop("calibration"))
+    net = build(meta.get("variant", "lite"))
+    load_weights(net, src)
+    fold_temperature(net, 1.0 / float(record["temperature"]))
+    sha = save_weights(net, out, metadata={**meta, "uncalibrated_from": file_sha(src)})
+    return {
+        "temperature": record["temperature"],
+        "from_sha256": record.get("from_sha256"),
+        "sha256": sha,
+        "out": str(out),
+    }
+
+
+def file_sha(path: str | Path) -> str:
+    from dbdbench.hashing import file_digest
+
+    return file_digest(path)
+
+
 def read_metadata(path: str | Path) -> dict[str, str]:
     from safetensors import safe_open
 
@@ -122,9 +157,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out", help="where to write the calibrated weights")
     parser.add_argument("--val-n", type=int, default=64)
     parser.add_argument("--val-size", type=int, default=640)
+    parser.add_argument("--undo", action="store_true", help="divide a calibrated file's temperature back out")
     args = parser.parse_args(argv)
     try:
-        result = calibrate(args.src, args.out, args.val_n, args.val_size)
+        if args.undo:
+            result = uncalibrate(args.src, args.out)
+        else:
+            result = calibrate(args.src, args.out, args.val_n, args.val_size)
     except Exception as exc:  # one line, no traceback
         sys.exit(f"calibrate: {exc}")
     for key, value in result.items():
