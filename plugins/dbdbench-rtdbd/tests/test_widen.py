@@ -34,9 +34,10 @@ def test_channel_map_copies_and_divides_by_the_number_of_copies():
 
 
 @pytest.mark.parametrize("source", ["lite", "lite-nograd"])
-def test_widened_network_computes_the_same_maps(source):
+@pytest.mark.parametrize("wider", ["lite-wide", "lite-fine"])
+def test_widened_network_computes_the_same_maps(source, wider):
     old = _trained_like(source)
-    target = VARIANTS["lite-wide"]
+    target = VARIANTS[wider]
     if old.grad_encoder is None:
         target = Shape(enc=target.enc, grad=None, fuse=target.fuse, dec=target.dec)
     new = widen(old, target, noise=0.0).eval()

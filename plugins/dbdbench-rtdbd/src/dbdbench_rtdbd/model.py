@@ -45,6 +45,11 @@ VARIANTS: dict[str, Shape] = {
     # modules unchanged (they set the latency): ~1.73M parameters, ~1.15x lite's CPU latency. Grown from trained
     # lite weights by ``widen.py``, which keeps what they compute.
     "lite-wide": Shape(enc=(8, 16, 32, 64, 192), grad=(8, 16, 32, 64, 128), fuse=192, dec=(96, 32, 16, 8)),
+    # lite with 12-channel full-resolution modules (image and gradient encoders, last decoder module): the finest
+    # texture is where lite's errors are (faint in-focus texture called blurred; see the model card), and these
+    # modules set the latency. Compare: dbdbench bench --method rtdbd --option variant=lite-fine --option
+    # weights=random, against variant=lite. Grown from trained lite weights by ``widen.py`` (not trained yet).
+    "lite-fine": Shape(enc=(12, 16, 32, 64, 128), grad=(12, 16, 32, 64, 96), fuse=128, dec=(64, 32, 16, 12)),
     # The ablation without the gradient input at lite's scale (the paper's "BCE without image gradient").
     "lite-nograd": Shape(enc=(8, 16, 32, 64, 128), grad=None, fuse=128, dec=(64, 32, 16, 8)),
 }
