@@ -39,6 +39,35 @@ def test_gradients_are_partial_derivatives():
     assert float(g[0, 0].abs().sum()) > 0 and float(g[0, 1].abs().sum()) == 0
 
 
+def _with_batchnorm_statistics_of(net: torch.nn.Module, x: torch.Tensor) -> torch.nn.Module:
+    """Set every BatchNorm's running statistics to those of ``x`` (fresh BN leaves random features tiny)."""
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average: one batch sets the statistics
+    with torch.no_grad():
+        net.train()(x)
+    return net.eval()
+
+
+def test_context_branch_starts_silent_and_then_sees_the_whole_image():
+    """lite-ctx computes what lite does until its branch learns; then a far region changes the output, which
+    lite's receptive field cannot reach."""
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 512, 512)
+    plain = _with_batchnorm_statistics_of(build("lite"), x)
+    ctx = build("lite-ctx").eval()
+    ctx.load_state_dict(plain.state_dict(), strict=False)
+    far = x.clone()
+    far[..., :128, :] = 0.5  # flatten the top quarter
+    with torch.no_grad():
+        assert torch.equal(plain.logits(x), ctx.logits(x))
+        assert torch.equal(plain.logits(x)[..., -8:, :], plain.logits(far)[..., -8:, :])
+        torch.nn.init.normal_(ctx.context.expand.weight, std=0.1)
+        change = (ctx.logits(x)[..., -8:, :] - ctx.logits(far)[..., -8:, :]).abs().max()
+    assert float(change) > 1e-3
+
+
 def test_folding_batchnorm_keeps_the_outputs():
     torch.manual_seed(0)
     net = build("lite")

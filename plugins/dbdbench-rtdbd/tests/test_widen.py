@@ -34,12 +34,12 @@ def test_channel_map_copies_and_divides_by_the_number_of_copies():
 
 
 @pytest.mark.parametrize("source", ["lite", "lite-nograd"])
-@pytest.mark.parametrize("wider", ["lite-wide", "lite-fine"])
+@pytest.mark.parametrize("wider", ["lite-wide", "lite-fine", "lite-ctx"])
 def test_widened_network_computes_the_same_maps(source, wider):
     old = _trained_like(source)
     target = VARIANTS[wider]
     if old.grad_encoder is None:
-        target = Shape(enc=target.enc, grad=None, fuse=target.fuse, dec=target.dec)
+        target = Shape(enc=target.enc, grad=None, fuse=target.fuse, dec=target.dec, context=target.context)
     new = widen(old, target, noise=0.0).eval()
     assert count_parameters(new) > count_parameters(old)
     x = torch.rand(2, 3, 64, 96)
@@ -61,6 +61,17 @@ def test_only_growth_is_accepted():
         widen(build("lite-wide"), VARIANTS["lite"])
     with pytest.raises(DbdbenchError, match="gradient encoder"):
         widen(build("lite"), VARIANTS["lite-nograd"])
+    with pytest.raises(DbdbenchError, match="context branch"):
+        widen(build("lite-ctx"), VARIANTS["lite"])
+
+
+def test_a_trained_context_branch_is_kept():
+    old = _trained_like("lite-ctx")
+    torch.nn.init.normal_(old.context.expand.weight, std=0.1)
+    new = widen(old, VARIANTS["lite-ctx"], noise=0.0).eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(old.logits(x), new.logits(x), atol=1e-4)
 
 
 def test_the_command_writes_loadable_weights_with_their_origin(tmp_path):

@@ -21,7 +21,15 @@ class RTDBD(TorchMethod):
     description: ClassVar[str] = (
         "Modified U-Net with a parallel image-gradient encoder; patch-swap self-supervision and saliency hard mining"
     )
-    variants: ClassVar[tuple[str, ...]] = ("lite", "full", "nograd", "lite-nograd", "lite-wide", "lite-fine")
+    variants: ClassVar[tuple[str, ...]] = (
+        "lite",
+        "full",
+        "nograd",
+        "lite-nograd",
+        "lite-wide",
+        "lite-fine",
+        "lite-ctx",
+    )
     stride: ClassVar[int] = 16
     training_data: ClassVar[str] = "synth train (n=2000, 384 px; no real photos)"
     version: ClassVar[str] = "1"

@@ -31,6 +31,7 @@ class Shape:
     grad: tuple[int, ...] | None
     fuse: int
     dec: tuple[int, ...]  # one per shortcut, deepest first
+    context: int = 0  # hidden width of the global-context branch after the fusion module; 0 = none (the paper)
 
 
 VARIANTS: dict[str, Shape] = {
@@ -50,6 +51,11 @@ VARIANTS: dict[str, Shape] = {
     # modules set the latency. Compare: dbdbench bench --method rtdbd --option variant=lite-fine --option
     # weights=random, against variant=lite. Grown from trained lite weights by ``widen.py`` (not trained yet).
     "lite-fine": Shape(enc=(12, 16, 32, 64, 128), grad=(12, 16, 32, 64, 96), fuse=128, dec=(64, 32, 16, 12)),
+    # lite plus a global-context branch (not in the paper; :class:`GlobalContext`): a textureless surface
+    # looks the same sharp or blurred, and whether it is in focus shows only elsewhere in the image (if nothing
+    # else is sharp, it is the focused plane). ~33k more parameters, negligible latency. ``widen.py`` adds
+    # the branch to trained lite weights with its output at zero, so it starts computing what lite computes.
+    "lite-ctx": Shape(enc=(8, 16, 32, 64, 128), grad=(8, 16, 32, 64, 96), fuse=128, dec=(64, 32, 16, 8), context=64),
     # The ablation without the gradient input at lite's scale (the paper's "BCE without image gradient").
     "lite-nograd": Shape(enc=(8, 16, 32, 64, 128), grad=None, fuse=128, dec=(64, 32, 16, 8)),
 }
@@ -105,6 +111,26 @@ class DeconvModule(nn.Module):
         return self.merge(torch.cat([self.up(x), skip], dim=1))
 
 
+class GlobalContext(nn.Module):
+    """Adds to every position of the fused features a vector computed from the whole image's features.
+
+    The features' spatial mean and maximum (how much sharp evidence the image holds, and how strong its
+    strongest is) pass through two 1x1 convolutions; the result is broadcast back and added. The second
+    convolution starts at zero, so a network that gains this branch first computes exactly what it did.
+    """
+
+    def __init__(self, channels: int, hidden: int):
+        super().__init__()
+        self.squeeze = nn.Conv2d(2 * channels, hidden, 1)
+        self.expand = nn.Conv2d(hidden, channels, 1)
+        nn.init.zeros_(self.expand.weight)
+        nn.init.zeros_(self.expand.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = torch.cat([x.mean(dim=(2, 3), keepdim=True), x.amax(dim=(2, 3), keepdim=True)], dim=1)
+        return x + self.expand(torch.relu(self.squeeze(pooled)))
+
+
 def image_gradients(x: torch.Tensor) -> torch.Tensor:
     """Horizontal and vertical partial derivatives of the luminance (central differences, replicate border)."""
     lum = 0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
@@ -122,6 +148,7 @@ class RTDBDNet(nn.Module):
         self.grad_encoder = Encoder(2, shape.grad) if shape.grad else None
         cat = shape.enc[-1] + (shape.grad[-1] if shape.grad else 0)
         self.fuse = conv_bn_relu(cat, shape.fuse)
+        self.context = GlobalContext(shape.fuse, shape.context) if shape.context else None
         self.dropout = nn.Dropout2d(dropout) if dropout else nn.Identity()
         skips = list(reversed(shape.enc[:-1]))
         if len(shape.dec) != len(skips):
@@ -148,7 +175,10 @@ class RTDBDNet(nn.Module):
         if self.grad_encoder is not None:
             grad_deep, _ = self.grad_encoder(image_gradients(x))
             deep = torch.cat([deep, grad_deep], dim=1)
-        y = self.dropout(self.fuse(deep))
+        y = self.fuse(deep)
+        if self.context is not None:
+            y = self.context(y)
+        y = self.dropout(y)
         for mod, skip in zip(self.decoder, reversed(skips)):
             y = mod(y, skip)
         return self.head(y)

@@ -12,7 +12,8 @@ receive identical gradients and stay copies for ever.
 
 The mapping is per layer group: the two convolutions of one encoder module share a channel mapping, as do
 a decoder module's up-convolution and merge convolution (they have the same width), and concatenations
-(the fuse input, the decoder shortcuts) concatenate their parts' mappings.
+(the fuse input, the decoder shortcuts) concatenate their parts' mappings. A global-context branch
+(``lite-ctx``) can be added: it starts with a zero output, so the maps are again unchanged.
 """
 
 from __future__ import annotations
@@ -61,7 +62,12 @@ class ChannelMap:
 
 
 def check_widenable(old: Shape, new: Shape) -> None:
-    """Widening needs the same depth, the same inputs, and no width that shrinks."""
+    """Widening needs the same depth, the same inputs, and no width that shrinks; a context branch can be
+    added but not dropped, and one already trained is kept only where its widths stay the same."""
+    if old.context and (new.context != old.context or new.fuse != old.fuse):
+        raise DbdbenchError(
+            f"widen: the trained context branch (width {old.context}, fuse {old.fuse}) must keep its widths"
+        )
     pairs = [("enc", old.enc, new.enc), ("dec", old.dec, new.dec), ("fuse", (old.fuse,), (new.fuse,))]
     if (old.grad is None) != (new.grad is None):
         raise DbdbenchError("widen: both variants must have the gradient encoder, or neither")
@@ -112,6 +118,8 @@ def widen(old: RTDBDNet, shape: Shape, noise: float = 0.01, seed: int = 0) -> RT
         deep = deep.then(encoder(old.grad_encoder, new.grad_encoder, 2)[-1])
     y = ChannelMap.grow(old.shape.fuse, shape.fuse, gen)
     _copy_conv_bn(old.fuse, new.fuse, deep, y, noise, gen)
+    if old.context is not None and new.context is not None:  # same widths (checked): copy as it is
+        new.context.load_state_dict(old.context.state_dict())
     for old_mod, new_mod, skip in zip(old.decoder, new.decoder, reversed(enc[:-1])):
         outputs = ChannelMap.grow(old_mod.up[0].out_channels, new_mod.up[0].out_channels, gen)
         _copy_conv_bn(old_mod.up, new_mod.up, y, outputs, noise, gen)
