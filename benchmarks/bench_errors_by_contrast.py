@@ -31,7 +31,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 #: Band edges of the local contrast (grey levels per pixel); the last band is open.
 EDGES = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0)
-#: CoC band edges (pixels); a pixel is in focus at CoC <= 1.5 (the synth GT), so the first six bands are in focus.
+#: CoC band edges (pixels) for the harness's CocBands, finer than its default; a pixel is in focus at
+#: CoC <= 1.5 (the synth GT), so the first six bands are in focus.
 COC_EDGES = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 6.0)
 #: Images listed in the per-image table.
 WORST = 8
@@ -60,25 +61,10 @@ def band_counts(contrast: np.ndarray, focus: np.ndarray, predicted: np.ndarray) 
     )
 
 
-def coc_band_counts(coc: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """Per CoC band (a value on an edge falls in the lower band): pixels, and of them predicted in focus."""
-    band = np.searchsorted(np.asarray(COC_EDGES), coc.ravel(), side="left")
-    n = len(COC_EDGES) + 1
-    return np.stack([np.bincount(band, minlength=n), np.bincount(band[predicted.ravel()], minlength=n)])
-
-
-def coc_labels() -> list[str]:
-    bounds = (0.0, *COC_EDGES)
-    return (
-        [f"[0, {COC_EDGES[0]:g}]"]
-        + [f"({a:g}, {b:g}]" for a, b in itertools.pairwise(bounds[1:])]
-        + [f"> {COC_EDGES[-1]:g}"]
-    )
-
-
 def main() -> None:
     from dbdbench.api import list_samples, open_dataset, run_method
-    from dbdbench.io import read_gray, read_rgb
+    from dbdbench.io import read_array, read_gray, read_rgb
+    from dbdbench.metrics import CocBands, prepare
     from dbdbench.protocols import get_protocol
 
     ap = argparse.ArgumentParser()
@@ -92,21 +78,21 @@ def main() -> None:
     options = dict(item.split("=", 1) for item in args.option)
     ds = open_dataset("synth", split="val", options={"n": args.n, "size": args.size})
     listing = list_samples(ds)
+    protocol = get_protocol("dbd")
     result, folder = run_method(
-        args.method, ds, listing, get_protocol("dbd"), out=REPO / "runs" / "errors-by-contrast", options=options
+        args.method, ds, listing, protocol, out=REPO / "runs" / "errors-by-contrast", options=options
     )
-    from dbdbench.io import read_array
-
     counts = np.zeros((4, len(EDGES)), dtype=np.int64)
-    coc_counts = np.zeros((2, len(COC_EDGES) + 1), dtype=np.int64)
+    coc_bands = CocBands(protocol, COC_EDGES)
     per_image = []
     for sample in listing.samples:
         if sample.image is None or sample.gt is None or sample.coc is None:  # synth always has all three
             raise SystemExit(f"{sample.stem}: synth sample without image, GT or CoC map")
-        focus = read_gray(sample.gt) > 127  # synth GT: 255 = in focus
-        predicted = read_gray(folder / "maps" / f"{sample.stem}.png") > 127
+        gt_raw, map_raw = read_gray(sample.gt), read_gray(folder / "maps" / f"{sample.stem}.png")
+        focus = gt_raw > 127  # synth GT: 255 = in focus
+        predicted = map_raw > 127  # the protocol's fixed threshold 0.5, as CocBands applies it
         counts += band_counts(local_contrast(read_rgb(sample.image)), focus, predicted)
-        coc_counts += coc_band_counts(read_array(sample.coc), predicted)
+        coc_bands.step(prepare(map_raw, gt_raw, protocol), read_array(sample.coc))
         missed = int((focus & ~predicted).sum())
         per_image.append(
             {
@@ -127,14 +113,9 @@ def main() -> None:
         }
         for i, b in enumerate(bands)
     ]
-    coc_rows = [
-        {
-            "band_px": b,
-            "share": float(coc_counts[0, i] / coc_counts[0].sum()),
-            "predicted_in_focus": float(coc_counts[1, i] / max(coc_counts[0, i], 1)),
-        }
-        for i, b in enumerate(coc_labels())
-    ]
+    by_coc = coc_bands.results()
+    coc_pixels = sum(band["pixels"] for band in by_coc)
+    coc_rows = [{**band, "share": band["pixels"] / coc_pixels} for band in by_coc]
     all_missed = max(sum(r["missed_px"] for r in per_image), 1)
     worst = sorted(per_image, key=lambda r: -r["missed_px"])[:WORST]
     for r in worst:
@@ -170,8 +151,7 @@ def main() -> None:
             f"| {r['band']} | {r['in_focus_share']:.3f} | {r['miss_rate']:.3f} | "
             f"{r['blurred_share']:.3f} | {r['false_sharp_rate']:.3f} |"
         )
-    for section in _coc_and_image_tables(coc_rows, worst):
-        lines.append(section)
+    lines += _coc_and_image_tables(coc_rows, worst)
     (out / f"errors_by_contrast.{label}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -184,7 +164,7 @@ def _coc_and_image_tables(coc_rows: list[dict], worst: list[dict]) -> list[str]:
         "| CoC band (px) | share of px | predicted in focus |",
         "|---|---:|---:|",
     ]
-    lines += [f"| {r['band_px']} | {r['share']:.3f} | {r['predicted_in_focus']:.3f} |" for r in coc_rows]
+    lines += [f"| {r['band_px']} | {r['share']:.3f} | {r['predicted_in_focus'] or 0:.3f} |" for r in coc_rows]
     lines += [
         "",
         f"The {len(worst)} images with the most in-focus pixels called blurred:",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
-from dbdbench_rtdbd.model import VARIANTS, Shape, build, count_parameters
+from dbdbench_rtdbd.model import VARIANTS, build, count_parameters
 from dbdbench_rtdbd.widen import ChannelMap, main, widen
 from dbdbench_torch.weights import load_weights, save_weights
 
@@ -39,7 +41,7 @@ def test_widened_network_computes_the_same_maps(source, wider):
     old = _trained_like(source)
     target = VARIANTS[wider]
     if old.grad_encoder is None:
-        target = Shape(enc=target.enc, grad=None, fuse=target.fuse, dec=target.dec, context=target.context)
+        target = replace(target, grad=None)
     new = widen(old, target, noise=0.0).eval()
     assert count_parameters(new) > count_parameters(old)
     x = torch.rand(2, 3, 64, 96)

@@ -17,7 +17,7 @@ match (a test checks within 15%); ``lite`` is the same design, narrower, for rea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -51,14 +51,14 @@ VARIANTS: dict[str, Shape] = {
     # modules set the latency. Compare: dbdbench bench --method rtdbd --option variant=lite-fine --option
     # weights=random, against variant=lite. Grown from trained lite weights by ``widen.py`` (not trained yet).
     "lite-fine": Shape(enc=(12, 16, 32, 64, 128), grad=(12, 16, 32, 64, 96), fuse=128, dec=(64, 32, 16, 12)),
-    # lite plus a global-context branch (not in the paper; :class:`GlobalContext`): a textureless surface
-    # looks the same sharp or blurred, and whether it is in focus shows only elsewhere in the image (if nothing
-    # else is sharp, it is the focused plane). ~33k more parameters, negligible latency. ``widen.py`` adds
-    # the branch to trained lite weights with its output at zero, so it starts computing what lite computes.
-    "lite-ctx": Shape(enc=(8, 16, 32, 64, 128), grad=(8, 16, 32, 64, 96), fuse=128, dec=(64, 32, 16, 8), context=64),
     # The ablation without the gradient input at lite's scale (the paper's "BCE without image gradient").
     "lite-nograd": Shape(enc=(8, 16, 32, 64, 128), grad=None, fuse=128, dec=(64, 32, 16, 8)),
 }
+# lite plus a global-context branch (not in the paper; :class:`GlobalContext`): a textureless surface looks
+# the same sharp or blurred, and whether it is in focus shows only elsewhere in the image (if nothing else is
+# sharp, it is the focused plane). ~33k more parameters, negligible latency. ``widen.py`` adds the branch to
+# trained lite weights with its output at zero, so it starts computing what lite computes.
+VARIANTS["lite-ctx"] = replace(VARIANTS["lite"], context=64)
 
 
 def conv_bn_relu(cin: int, cout: int) -> nn.Sequential:
