@@ -86,6 +86,15 @@ def test_the_command_writes_calibrated_weights_once(tmp_path):
         calibrate(out, tmp_path / "again.safetensors", val_n=2, val_size=96)
 
 
+def test_weights_named_before_the_rename_calibrate_as_lite_plain(tmp_path):
+    from dbdbench_torch.weights import save_weights
+
+    src, out = tmp_path / "old.safetensors", tmp_path / "cal.safetensors"
+    save_weights(build("lite-plain"), src, metadata={"method": "rtdbd", "variant": "lite"})
+    calibrate(src, out, val_n=1, val_size=64)
+    assert read_metadata(out)["variant"] == "lite-plain"
+
+
 def test_undo_recovers_the_uncalibrated_network(tmp_path):
     from dbdbench_torch.weights import load_weights, save_weights
 

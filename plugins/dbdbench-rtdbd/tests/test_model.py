@@ -51,12 +51,12 @@ def _with_batchnorm_statistics_of(net: torch.nn.Module, x: torch.Tensor) -> torc
 
 
 def test_context_branch_starts_silent_and_then_sees_the_whole_image():
-    """lite-ctx computes what lite does until its branch learns; then a far region changes the output, which
-    lite's receptive field cannot reach."""
+    """lite computes what lite-plain does until its context branch learns; then a far region changes the
+    output, which lite-plain's receptive field cannot reach."""
     torch.manual_seed(0)
     x = torch.rand(1, 3, 512, 512)
-    plain = _with_batchnorm_statistics_of(build("lite"), x)
-    ctx = build("lite-ctx").eval()
+    plain = _with_batchnorm_statistics_of(build("lite-plain"), x)
+    ctx = build("lite").eval()
     ctx.load_state_dict(plain.state_dict(), strict=False)
     far = x.clone()
     far[..., :128, :] = 0.5  # flatten the top quarter
@@ -66,6 +66,16 @@ def test_context_branch_starts_silent_and_then_sees_the_whole_image():
         torch.nn.init.normal_(ctx.context.expand.weight, std=0.1)
         change = (ctx.logits(x)[..., -8:, :] - ctx.logits(far)[..., -8:, :]).abs().max()
     assert float(change) > 1e-3
+
+
+def test_weights_from_before_the_rename_map_to_todays_variant_names():
+    from dbdbench_rtdbd.model import variant_of_weights
+
+    plain, ctx = build("lite-plain").state_dict(), build("lite").state_dict()
+    assert variant_of_weights({"variant": "lite"}, plain) == "lite-plain"  # lite before it had the branch
+    assert variant_of_weights({"variant": "lite-ctx"}, ctx) == "lite"
+    assert variant_of_weights({"variant": "lite"}, ctx) == "lite"  # written after the rename
+    assert variant_of_weights({"variant": "lite-wide"}, build("lite-wide").state_dict()) == "lite-wide"
 
 
 def test_folding_batchnorm_keeps_the_outputs():

@@ -35,8 +35,8 @@ def test_channel_map_copies_and_divides_by_the_number_of_copies():
         assert torch.allclose(m.scale[m.source == old], torch.full((copies,), 1.0 / copies))
 
 
-@pytest.mark.parametrize("source", ["lite", "lite-nograd"])
-@pytest.mark.parametrize("wider", ["lite-wide", "lite-fine", "lite-ctx"])
+@pytest.mark.parametrize("source", ["lite-plain", "lite-nograd"])
+@pytest.mark.parametrize("wider", ["lite-wide", "lite-fine", "lite"])
 def test_widened_network_computes_the_same_maps(source, wider):
     old = _trained_like(source)
     target = VARIANTS[wider]
@@ -50,7 +50,7 @@ def test_widened_network_computes_the_same_maps(source, wider):
 
 
 def test_noise_breaks_the_copies_symmetry_but_barely_moves_the_output():
-    old = _trained_like("lite")
+    old = _trained_like("lite-plain")
     new = widen(old, VARIANTS["lite-wide"], noise=0.01).eval()
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
@@ -60,25 +60,25 @@ def test_noise_breaks_the_copies_symmetry_but_barely_moves_the_output():
 
 def test_only_growth_is_accepted():
     with pytest.raises(DbdbenchError, match="cannot grow"):
-        widen(build("lite-wide"), VARIANTS["lite"])
+        widen(build("lite-wide"), VARIANTS["lite-plain"])
     with pytest.raises(DbdbenchError, match="gradient encoder"):
-        widen(build("lite"), VARIANTS["lite-nograd"])
+        widen(build("lite-plain"), VARIANTS["lite-nograd"])
     with pytest.raises(DbdbenchError, match="context branch"):
-        widen(build("lite-ctx"), VARIANTS["lite"])
+        widen(build("lite"), VARIANTS["lite-plain"])
 
 
 def test_a_trained_context_branch_is_kept():
-    old = _trained_like("lite-ctx")
+    old = _trained_like("lite")
     torch.nn.init.normal_(old.context.expand.weight, std=0.1)
-    new = widen(old, VARIANTS["lite-ctx"], noise=0.0).eval()
+    new = widen(old, VARIANTS["lite"], noise=0.0).eval()
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         assert torch.allclose(old.logits(x), new.logits(x), atol=1e-4)
 
 
 def test_the_command_writes_loadable_weights_with_their_origin(tmp_path):
-    save_weights(_trained_like("lite"), tmp_path / "narrow.safetensors")
+    save_weights(_trained_like("lite-plain"), tmp_path / "narrow.safetensors")
     assert main([str(tmp_path / "narrow.safetensors"), str(tmp_path / "wide.safetensors"), "--to", "lite-wide"]) == 0
     meta = load_weights(build("lite-wide"), tmp_path / "wide.safetensors")
-    assert meta["widened_from"] == "lite" and meta["variant"] == "lite-wide"
-    assert main([str(tmp_path / "wide.safetensors"), str(tmp_path / "x.safetensors"), "--to", "lite"]) == 2
+    assert meta["widened_from"] == "lite-plain" and meta["variant"] == "lite-wide"
+    assert main([str(tmp_path / "wide.safetensors"), str(tmp_path / "x.safetensors"), "--to", "lite-plain"]) == 2

@@ -86,7 +86,7 @@ def calibrate(src: str | Path, out: str | Path, val_n: int = 64, val_size: int =
     from .model import build
 
     meta = read_metadata(src)
-    variant = meta.get("variant", "lite")
+    variant = meta["variant"] = stored_variant(src, meta)
     if "calibration" in meta:
         raise ValueError(f"{src}: already calibrated ({meta['calibration']}); calibrate the uncalibrated weights")
     ds = open_dataset("synth", split="val", options={"n": val_n, "size": val_size})
@@ -126,7 +126,8 @@ def uncalibrate(src: str | Path, out: str | Path) -> dict:
     if "calibration" not in meta:
         raise ValueError(f"{src}: not calibrated (no 'calibration' metadata), nothing to undo")
     record = json.loads(meta.pop("calibration"))
-    net = build(meta.get("variant", "lite"))
+    meta["variant"] = stored_variant(src, meta)
+    net = build(meta["variant"])
     load_weights(net, src)
     fold_temperature(net, 1.0 / float(record["temperature"]))
     sha = save_weights(net, out, metadata={**meta, "uncalibrated_from": file_sha(src)})
@@ -149,6 +150,16 @@ def read_metadata(path: str | Path) -> dict[str, str]:
 
     with safe_open(str(path), framework="pt") as fh:
         return dict(fh.metadata() or {})
+
+
+def stored_variant(path: str | Path, meta: dict[str, str]) -> str:
+    """The variant of the weights in ``path`` under today's names (files from before the rename say "lite")."""
+    from safetensors import safe_open
+
+    from .model import variant_of_weights
+
+    with safe_open(str(path), framework="pt") as fh:
+        return variant_of_weights(meta, fh.keys())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,7 +28,7 @@ class RTDBD(TorchMethod):
         "lite-nograd",
         "lite-wide",
         "lite-fine",
-        "lite-ctx",
+        "lite-plain",
     )
     stride: ClassVar[int] = 16
     training_data: ClassVar[str] = "synth train (n=2000, 384 px; no real photos)"

@@ -12,7 +12,8 @@
 The paper gives no widths. It reports "Model Size" 26.73M with the gradient input and 7.79M without, in
 the same column where BTBNet (a VGG-scale network) has 200M and the DSS saliency network 238M: those are
 megabytes of float32 weights, i.e. about 6.68M and 1.95M parameters. ``full`` and ``nograd`` are sized to
-match (a test checks within 15%); ``lite`` is the same design, narrower, for real-time use on a CPU.
+match (a test checks within 15%); ``lite`` is the same design, narrower, for real-time use on a CPU, plus a
+global-context branch (not in the paper; ``lite-plain`` is without it).
 """
 
 from __future__ import annotations
@@ -38,27 +39,41 @@ VARIANTS: dict[str, Shape] = {
     # Paper-sized: ~6.7M parameters (26.7 MB) with the gradient encoder, ~1.95M (7.8 MB) without.
     "full": Shape(enc=(16, 32, 64, 128, 192), grad=(32, 64, 128, 256, 416), fuse=256, dec=(128, 64, 32, 16)),
     "nograd": Shape(enc=(16, 32, 64, 128, 192), grad=None, fuse=256, dec=(128, 64, 32, 16)),
-    # Real-time on a CPU: the same design at a fraction of the width.
-    # (8-channel full-resolution modules: ~0.96M parameters, ~50 ms at 320x320 on 2 CPU cores when BN is folded
+    # Real-time on a CPU: the same design at a fraction of the width, without the context branch (this was
+    # ``lite`` until stage 7; weights files whose metadata says "lite" and that have no context branch are this).
+    # (8-channel full-resolution modules: ~0.96M parameters, ~20 ms at 320x320 on 2 CPU cores when BN is folded
     # and tensors are channels-last; see the plugin README for the measurement).
-    "lite": Shape(enc=(8, 16, 32, 64, 128), grad=(8, 16, 32, 64, 96), fuse=128, dec=(64, 32, 16, 8)),
-    # lite with its two deepest levels (stride 16: context for smooth surfaces) wider, its full-resolution
-    # modules unchanged (they set the latency): ~1.73M parameters, ~1.15x lite's CPU latency. Grown from trained
-    # lite weights by ``widen.py``, which keeps what they compute.
+    "lite-plain": Shape(enc=(8, 16, 32, 64, 128), grad=(8, 16, 32, 64, 96), fuse=128, dec=(64, 32, 16, 8)),
+    # lite-plain with its two deepest levels (stride 16: context for smooth surfaces) wider, its full-resolution
+    # modules unchanged (they set the latency): ~1.73M parameters, ~1.15x its CPU latency. Grown from trained
+    # lite-plain weights by ``widen.py``, which keeps what they compute.
     "lite-wide": Shape(enc=(8, 16, 32, 64, 192), grad=(8, 16, 32, 64, 128), fuse=192, dec=(96, 32, 16, 8)),
-    # lite with 12-channel full-resolution modules (image and gradient encoders, last decoder module): the finest
-    # texture is where lite's errors are (faint in-focus texture called blurred; see the model card), and these
-    # modules set the latency. Compare: dbdbench bench --method rtdbd --option variant=lite-fine --option
-    # weights=random, against variant=lite. Grown from trained lite weights by ``widen.py`` (not trained yet).
+    # lite-plain with 12-channel full-resolution modules (image and gradient encoders, last decoder module): the
+    # finest texture is where its errors were (faint in-focus texture called blurred; see the model card), and
+    # these modules set the latency. Grown from trained lite-plain weights by ``widen.py`` (stage 7e).
     "lite-fine": Shape(enc=(12, 16, 32, 64, 128), grad=(12, 16, 32, 64, 96), fuse=128, dec=(64, 32, 16, 12)),
-    # The ablation without the gradient input at lite's scale (the paper's "BCE without image gradient").
+    # The ablation without the gradient input at lite-plain's scale (the paper's "BCE without image gradient").
     "lite-nograd": Shape(enc=(8, 16, 32, 64, 128), grad=None, fuse=128, dec=(64, 32, 16, 8)),
 }
-# lite plus a global-context branch (not in the paper; :class:`GlobalContext`): a textureless surface looks
-# the same sharp or blurred, and whether it is in focus shows only elsewhere in the image (if nothing else is
-# sharp, it is the focused plane). ~33k more parameters, negligible latency. ``widen.py`` adds the branch to
-# trained lite weights with its output at zero, so it starts computing what lite computes.
-VARIANTS["lite-ctx"] = replace(VARIANTS["lite"], context=64)
+# The shipped variant: lite-plain plus a global-context branch (not in the paper; :class:`GlobalContext`): a
+# textureless surface looks the same sharp or blurred, and whether it is in focus shows only elsewhere in the
+# image (if nothing else is sharp, it is the focused plane). ~33k more parameters, negligible latency.
+# ``widen.py`` adds the branch to trained lite-plain weights with its output at zero, so it starts computing what
+# lite-plain computes. Trained in stage 7 under the name ``lite-ctx``.
+VARIANTS["lite"] = replace(VARIANTS["lite-plain"], context=64)
+
+# Variant names that weights files written before stage 7 carry in their metadata, by whether the file has a
+# context branch: see :func:`variant_of_weights`.
+_RENAMED = {("lite", False): "lite-plain", ("lite-ctx", True): "lite"}
+
+
+def variant_of_weights(meta: dict[str, str], keys) -> str:
+    """The variant a weights file was trained as, from its metadata and tensor names (``keys``), mapping the
+    names used before ``lite`` gained its context branch (old "lite" files are ``lite-plain``; "lite-ctx" files
+    are ``lite``)."""
+    name = meta.get("variant", "lite")
+    has_context = any(k.startswith("context.") for k in keys)
+    return _RENAMED.get((name, has_context), name)
 
 
 def conv_bn_relu(cin: int, cout: int) -> nn.Sequential:

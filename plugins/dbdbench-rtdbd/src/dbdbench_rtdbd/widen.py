@@ -1,6 +1,6 @@
 """Grow a trained ``rtdbd`` network into a wider variant that computes the same maps (Net2Net widening).
 
-``python -m dbdbench_rtdbd.widen IN.safetensors OUT.safetensors --to lite-wide [--from lite] [--noise 0.01]``
+``python -m dbdbench_rtdbd.widen IN.safetensors OUT.safetensors --to lite [--from lite-plain] [--noise 0.01]``
 
 Why: on a 2-core CPU a wider network trained from scratch needs many hours to catch up with the narrow one
 it should improve on. Widening keeps everything the narrow network learned: each new channel copies an
@@ -13,7 +13,7 @@ receive identical gradients and stay copies for ever.
 The mapping is per layer group: the two convolutions of one encoder module share a channel mapping, as do
 a decoder module's up-convolution and merge convolution (they have the same width), and concatenations
 (the fuse input, the decoder shortcuts) concatenate their parts' mappings. A global-context branch
-(``lite-ctx``) can be added: it starts with a zero output, so the maps are again unchanged.
+(``lite`` from ``lite-plain``) can be added: it starts with a zero output, so the maps are again unchanged.
 """
 
 from __future__ import annotations
@@ -140,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("weights", type=Path, help="trained weights of the narrow variant")
     parser.add_argument("out", type=Path, help="where to write the widened weights")
     parser.add_argument("--to", required=True, choices=sorted(VARIANTS), help="the wider variant")
-    parser.add_argument("--from", dest="source", default="lite", choices=sorted(VARIANTS), help="default: lite")
+    parser.add_argument(
+        "--from", dest="source", default="lite-plain", choices=sorted(VARIANTS), help="default: lite-plain"
+    )
     parser.add_argument("--noise", type=float, default=0.01, help="noise on copied filters, x their std")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
