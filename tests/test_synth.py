@@ -114,6 +114,15 @@ def test_full_clear_and_full_blur_splits():
         assert (fb.coc >= FB_MIN_COC_PX).all() and not fb.gt.any()
 
 
+def test_a_lower_fb_floor_renders_the_same_scenes_less_blurred():
+    """benchmarks/make_blurred_pool.py: the floor moves, the scene (its depths) does not."""
+    for i in range(4):
+        fb, mild = render_scene(0, i, SIZE, "fb"), render_scene(0, i, SIZE, "fb", fb_floor=1.6)
+        assert (mild.coc >= 1.6).all() and not mild.gt.any()
+        assert mild.coc.min() < fb.coc.min()
+        np.testing.assert_array_equal(mild.depth, fb.depth)
+
+
 def test_in_focus_fraction_spreads_widely():
     fracs = [render_scene(0, i, 64, "test").gt.mean() for i in range(24)]
     assert min(fracs) < 0.25 and max(fracs) > 0.75

@@ -50,7 +50,9 @@ def image_rng(seed: int, index: int, kind: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), SPLIT_CODES[kind], int(index)]))
 
 
-def _choose_camera(rng: np.random.Generator, layout: Layout, kind: str, scale: float) -> tuple[float, float, str]:
+def _choose_camera(
+    rng: np.random.Generator, layout: Layout, kind: str, scale: float, fb_floor: float = FB_MIN_COC_PX
+) -> tuple[float, float, str]:
     """Pick the focus inverse depth ``d_f`` (1/m) and aperture ``K`` (pixel-metres) for the split."""
     d_layers = [1.0 / layer.depth for layer in layout.layers]
     d_obj = [1.0 / layer.depth for layer in layout.layers if layer.label == "object"]
@@ -61,7 +63,7 @@ def _choose_camera(rng: np.random.Generator, layout: Layout, kind: str, scale: f
     max_coc = max_coc_px(layout.size)
 
     if kind == "fb":
-        # Focus outside the scene's depth range, so that every layer is blurred by >= FB_MIN_COC_PX.
+        # Focus outside the scene's depth range, so that every layer is blurred by >= fb_floor.
         if d_min > 0.05 and rng.random() < 0.4:
             d_f, gap = d_min * rng.uniform(0.1, 0.6), None
             gap = d_min - d_f
@@ -70,10 +72,10 @@ def _choose_camera(rng: np.random.Generator, layout: Layout, kind: str, scale: f
             d_f = d_max * rng.uniform(1.3, 3.0)
             gap = d_f - d_max
             span = d_f - d_min
-        c_min = FB_MIN_COC_PX * rng.uniform(1.02, 1.0 + max(0.1, 1.5 * scale))
+        c_min = fb_floor * rng.uniform(1.02, 1.0 + max(0.1, 1.5 * scale))
         k = c_min / gap
         if k * span > max_coc:  # keep within the lens's range, but never below the fb floor
-            k = max(max_coc / span, FB_MIN_COC_PX * 1.001 / gap)
+            k = max(max_coc / span, fb_floor * 1.001 / gap)
         return d_f, k, "outside"
 
     r = rng.random()
@@ -113,8 +115,14 @@ def _plane_bands(layout: Layout, d_f: float, k: float) -> list[Layer]:
     return bands
 
 
-def render_scene(seed: int, index: int, size: int = 320, kind: str = "test") -> SynthScene:
-    """Render image ``index`` of split ``kind`` for ``seed``: the same arguments give the same arrays."""
+def render_scene(
+    seed: int, index: int, size: int = 320, kind: str = "test", fb_floor: float = FB_MIN_COC_PX
+) -> SynthScene:
+    """Render image ``index`` of split ``kind`` for ``seed``: the same arguments give the same arrays.
+
+    ``fb_floor`` (``fb`` only) is the smallest CoC of any layer; the ``fb`` split always uses
+    :data:`FB_MIN_COC_PX`. Other floors render the same scenes more or less blurred, for experiments with
+    selfgen's full-blurred pool (``benchmarks/make_blurred_pool.py``)."""
     rng = image_rng(seed, index, kind)
     size = int(size)
     scale = size / REFERENCE_SIZE
@@ -123,7 +131,7 @@ def render_scene(seed: int, index: int, size: int = 320, kind: str = "test") -> 
     layout = build_layout(rng, size, pad)
     crop = (slice(pad, pad + size), slice(pad, pad + size))
     for _attempt in range(4):
-        d_f, k, mode = _choose_camera(rng, layout, kind, scale)
+        d_f, k, mode = _choose_camera(rng, layout, kind, scale, fb_floor)
         layers = list(layout.layers)
         if layout.plane is not None:
             layers += _plane_bands(layout, d_f, k)
