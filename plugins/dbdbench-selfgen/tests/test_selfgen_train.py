@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import csv
+import itertools
 import json
 from pathlib import Path
 
@@ -131,6 +132,33 @@ def test_collapse_is_detected_and_reported(capsys):
     assert task.collapse_events == [{"step": 4, "kind": "all-0 (everything blurred)", "coverage": 0.001}]
     err = capsys.readouterr().err
     assert "mask collapse" in err and "recovered" in err
+
+
+def test_rates_are_constant_by_default_and_decay_on_a_cosine_when_asked():
+    from dbdbench_selfgen.train import TRAIN_OPTIONS, AdversarialTask
+
+    task = AdversarialTask.__new__(AdversarialTask)
+    task.cfg = dict(TRAIN_OPTIONS, lr=4e-4, d_lr=2e-4)
+    assert task._rates(0) == task._rates(10_000) == {"generator": 4e-4, "d_clear": 2e-4, "d_blurred": 2e-4}
+    task.cfg.update(decay_steps=100, final_scale=0.05)
+    g = [task._rates(s)["generator"] for s in (0, 25, 50, 75, 100, 500)]
+    assert g[0] == pytest.approx(4e-4) and g[2] == pytest.approx(4e-4 * 0.525)
+    assert g[4] == g[5] == pytest.approx(4e-4 * 0.05)
+    assert all(a > b for a, b in itertools.pairwise(g[:5]))
+    assert task._rates(50)["d_clear"] == pytest.approx(2e-4 * 0.525)
+
+
+def test_a_decaying_run_resumes_exactly_and_logs_its_rate(tiny, tmp_path):
+    cls = _classifier(tiny, tmp_path)
+    opts = {"classifier": cls, "decay_steps": 3}
+    resumed, straight = tmp_path / "resumed", tmp_path / "straight"
+    run_training(_request(tiny, resumed, steps=2, **opts))
+    run_training(TrainRequest(**{**_request(tiny, resumed, steps=3, **opts).__dict__, "resume": True}))
+    run_training(_request(tiny, straight, steps=3, **opts))
+    a, b = _weights(resumed / "weights.safetensors"), _weights(straight / "weights.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    rates = [float(r["lr"]) for r in _csv_rows(resumed / "loss.csv")]
+    assert rates[0] > rates[1] > rates[2]
 
 
 def test_missing_classifier_says_how_to_train_it(tiny, tmp_path):

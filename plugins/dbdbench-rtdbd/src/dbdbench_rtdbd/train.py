@@ -222,14 +222,10 @@ class RTDBDTask:
         return {k: float(v.detach()) for k, v in terms.items()} | {"lr": self._lr(step)}
 
     def _lr(self, step: int) -> float:
-        import math
+        from dbdbench_torch.schedule import warmup_cosine
 
-        lr, final, warm = self.cfg["lr"], self.cfg["final_lr"], self.cfg["warmup"]
-        total = self.cfg["decay_steps"]
-        if step < warm:
-            return lr * (step + 1) / warm
-        t = min(1.0, (step - warm) / max(1, total - warm))
-        return final + (lr - final) * 0.5 * (1 + math.cos(math.pi * t))
+        cfg = self.cfg
+        return warmup_cosine(step, cfg["lr"], cfg["final_lr"], cfg["warmup"], cfg["decay_steps"])
 
     # ------------------------------------------------------------ validation and export
 

@@ -47,6 +47,8 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "optimizer": "adam",  # adam | sgd (the authors' code: sgd, lr 2e-4, momentum 0.5)
     "lr": 5e-4,  # G (lite default for the CPU budget; the paper: 2e-4)
     "d_lr": 2e-4,  # D_c, D_b
+    "decay_steps": 0,  # >0: G's and D's rates fall on a cosine to final_scale x their value at this step (0: constant)
+    "final_scale": 0.05,
     "momentum": 0.5,  # SGD momentum, or Adam's beta1
     "cls_lr": 1e-3,  # stage 1 (Adam)
     "holdout": 32,  # stage 1: images of each pool kept out of training for its accuracy
@@ -429,6 +431,18 @@ class AdversarialTask(_Task):
     def state_optimizers(self):
         return {"generator": self.opt_g, "d_clear": self.opt_dc, "d_blurred": self.opt_db}
 
+    def _rates(self, step: int) -> dict[str, float]:
+        """Each optimiser's rate at ``step``: constant, or a cosine decay (a pure function of the step, so a
+        resumed run matches an uninterrupted one). Why: with constant rates the masks keep swinging between
+        checkpoints a few hundred steps apart (model card); a decay lets G settle."""
+        from dbdbench_torch.schedule import warmup_cosine
+
+        cfg = self.cfg
+        scale = 1.0
+        if cfg["decay_steps"] > 0:
+            scale = warmup_cosine(step, 1.0, cfg["final_scale"], 0, cfg["decay_steps"])
+        return {"generator": cfg["lr"] * scale, "d_clear": cfg["d_lr"] * scale, "d_blurred": cfg["d_lr"] * scale}
+
     @property
     def use_c(self) -> bool:
         return self.cfg["discriminators"] in ("both", "clear")
@@ -444,6 +458,10 @@ class AdversarialTask(_Task):
 
         source, clear, clear2, blurred, blurred2 = batch
         cfg = self.cfg
+        rates = self._rates(step)
+        for name, optimizer in self.state_optimizers().items():
+            for group in optimizer.param_groups:
+                group["lr"] = rates[name]
         self.gen.train()
         self.d_c.train()
         self.d_b.train()
@@ -499,6 +517,8 @@ class AdversarialTask(_Task):
         stats.update(losses.mask_stats(mask))
         stats["collapse"] = float(self._track_collapse(stats["coverage"], step + 1))
         stats["loss"] = total
+        if cfg["decay_steps"] > 0:
+            stats["lr"] = rates["generator"]
         return stats
 
     def _track_collapse(self, coverage: float, step: int) -> bool:
