@@ -3,9 +3,9 @@
 Rows: BCE only / + swap (Eq. 2) / + self-supervision (Eq. 4) / + hard mining (Eq. 6-7) = the full objective,
 and BCE without the gradient input (the paper's "BCE without image gradient", at lite-plain's width). Every
 row trains `lite-plain` (lite without its context branch, which is not in the paper) or `lite-nograd` from
-the same seed on the synth train split for the same steps, then is
-scored on the synth test split (protocol dbd). Short budgets favour nothing in particular: this shows
-what the objective does early in training on synthetic data, not the paper's converged numbers.
+the same seed on the synth train split for the same steps, then is scored on the synth test split (protocol
+dbd). Short budgets favour nothing in particular: this shows what the objective does early in training on
+synthetic data, not the paper's converged numbers.
 
     .venv/bin/python benchmarks/bench_rtdbd_ablation.py [--steps 200] [--crop 128]
 

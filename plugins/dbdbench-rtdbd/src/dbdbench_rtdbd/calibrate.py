@@ -85,8 +85,8 @@ def calibrate(src: str | Path, out: str | Path, val_n: int = 64, val_size: int =
     from .method import RTDBD
     from .model import build
 
-    meta = read_metadata(src)
-    variant = meta["variant"] = stored_variant(src, meta)
+    meta = metadata_with_current_variant(src)
+    variant = meta["variant"]
     if "calibration" in meta:
         raise ValueError(f"{src}: already calibrated ({meta['calibration']}); calibrate the uncalibrated weights")
     ds = open_dataset("synth", split="val", options={"n": val_n, "size": val_size})
@@ -122,11 +122,10 @@ def uncalibrate(src: str | Path, out: str | Path) -> dict:
 
     from .model import build
 
-    meta = read_metadata(src)
+    meta = metadata_with_current_variant(src)
     if "calibration" not in meta:
         raise ValueError(f"{src}: not calibrated (no 'calibration' metadata), nothing to undo")
     record = json.loads(meta.pop("calibration"))
-    meta["variant"] = stored_variant(src, meta)
     net = build(meta["variant"])
     load_weights(net, src)
     fold_temperature(net, 1.0 / float(record["temperature"]))
@@ -152,14 +151,17 @@ def read_metadata(path: str | Path) -> dict[str, str]:
         return dict(fh.metadata() or {})
 
 
-def stored_variant(path: str | Path, meta: dict[str, str]) -> str:
-    """The variant of the weights in ``path`` under today's names (files from before the rename say "lite")."""
+def metadata_with_current_variant(path: str | Path) -> dict[str, str]:
+    """The file's metadata with its ``variant`` under today's names (files from before the rename say "lite"),
+    read in one pass over the header."""
     from safetensors import safe_open
 
     from .model import variant_of_weights
 
     with safe_open(str(path), framework="pt") as fh:
-        return variant_of_weights(meta, fh.keys())
+        meta = dict(fh.metadata() or {})
+        meta["variant"] = variant_of_weights(meta, fh.keys())
+    return meta
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,6 +18,7 @@ global-context branch (not in the paper; ``lite-plain`` is without it).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import torch
@@ -67,7 +68,7 @@ VARIANTS["lite"] = replace(VARIANTS["lite-plain"], context=64)
 _RENAMED = {("lite", False): "lite-plain", ("lite-ctx", True): "lite"}
 
 
-def variant_of_weights(meta: dict[str, str], keys) -> str:
+def variant_of_weights(meta: dict[str, str], keys: Iterable[str]) -> str:
     """The variant a weights file was trained as, from its metadata and tensor names (``keys``), mapping the
     names used before ``lite`` gained its context branch (old "lite" files are ``lite-plain``; "lite-ctx" files
     are ``lite``)."""
