@@ -40,6 +40,25 @@ def test_composites_follow_eq_1_2():
     assert torch.equal(cb[..., :4], ib[..., :4]) and torch.equal(cb[..., 4:], t[..., 4:])
 
 
+def test_feathered_matches_scipy_gaussian_and_only_softens_c_b():
+    from scipy import ndimage as ndi
+
+    mask = (torch.rand(2, 1, 24, 20, generator=torch.Generator().manual_seed(3)) > 0.5).float()
+    for sigma in (1.5, 2.0):
+        expected = ndi.gaussian_filter(
+            mask.numpy().astype("float64"), (0, 0, sigma, sigma), mode="nearest", truncate=3.0
+        )
+        assert torch.allclose(losses.feathered(mask, sigma), torch.from_numpy(expected).float(), atol=1e-5)
+    t, ic, ib = _images(h=24, w=20)
+    cc, cb = losses.composites(mask, t, ic, ib, feather=2.0)
+    cc0, cb0 = losses.composites(mask, t, ic, ib)
+    assert torch.equal(cc, cc0)  # the clear composite keeps the hard mask
+    soft = losses.feathered(mask, 2.0)
+    assert torch.allclose(cb, (1 - soft) * t + soft * ib) and not torch.allclose(cb, cb0)
+    ones = torch.ones(1, 1, 24, 20)  # a constant mask is unchanged, so Eq. 2's end points stay exact
+    assert torch.allclose(losses.feathered(ones, 2.0), ones)
+
+
 def test_adversarial_terms():
     z = torch.tensor([-2.0, 0.0, 3.0])
     p = torch.sigmoid(z)

@@ -14,19 +14,44 @@ random real full-clear / full-blurred image, ``I_c'`` / ``I_b'`` *another* one o
 * Mask regularisers (in the code, not in the paper): ``ReLU(0.1 - mean(M))`` per image, averaged (no empty
   masks) and ``mean(min(M, 1 - M))`` (binary masks), each with weight 1.
 * Total for G (Eq. 6 as the code applies it): ``eta * L_G + L_B + coverage + binarisation`` with eta = 0.01.
+* Not in the paper, off by default: ``feather`` > 0 pastes into C_b through M smoothed by a Gaussian of that
+  many pixels. Why: a hard-edged mask cuts a sharp seam between two blurred images, and a sharp seam is
+  exactly what V and D_b learn to call "not full-blurred". So Eq. 2 penalises the true mask for its edges.
+  With the packaged V and the synth val masks, L_B's blurred half is 0.37 for the true mask, nearly as bad
+  as pasting nothing (0.41), and 0.09 once the mask is feathered by 2 px
+  (``benchmarks/probe_selfgen_discriminators.py``; model card, runs 16-18).
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch.nn import functional as F
 
 
-def composites(mask: torch.Tensor, source: torch.Tensor, clear: torch.Tensor, blurred: torch.Tensor):
-    """(C_c, C_b) of Eq. 1-2; ``mask`` is B x 1 x H x W and broadcasts over the colour channels."""
+def composites(
+    mask: torch.Tensor, source: torch.Tensor, clear: torch.Tensor, blurred: torch.Tensor, feather: float = 0.0
+):
+    """(C_c, C_b) of Eq. 1-2; ``mask`` is B x 1 x H x W and broadcasts over the colour channels.
+
+    ``feather`` > 0 (not in the paper): C_b uses ``feathered(mask, feather)``, C_c the mask as it is.
+    """
     c_c = mask * source + (1.0 - mask) * clear
-    c_b = (1.0 - mask) * source + mask * blurred
+    soft = feathered(mask, feather) if feather > 0 else mask
+    c_b = (1.0 - soft) * source + soft * blurred
     return c_c, c_b
+
+
+def feathered(mask: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``mask`` smoothed by a normalised Gaussian of ``sigma`` px (separable, edges replicated); differentiable."""
+    radius = max(1, math.ceil(3.0 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=mask.dtype, device=mask.device)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    padded = F.pad(mask, (radius, radius, radius, radius), mode="replicate")
+    out = F.conv2d(padded, kernel.view(1, 1, 1, -1))
+    return F.conv2d(out, kernel.view(1, 1, -1, 1))
 
 
 def generator_adversarial(fake_logits: torch.Tensor) -> torch.Tensor:

@@ -44,6 +44,7 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "min_coverage": 0.1,  # ReLU(min_coverage - mean M)
     "coverage_weight": 1.0,
     "binarize_weight": 1.0,  # mean(min(M, 1 - M))
+    "feather": 0.0,  # >0: C_b pastes through M smoothed by a Gaussian of this sigma (px); not in the paper
     "optimizer": "adam",  # adam | sgd (the authors' code: sgd, lr 2e-4, momentum 0.5)
     "lr": 5e-4,  # G (lite default for the CPU budget; the paper: 2e-4)
     "d_lr": 2e-4,  # D_c, D_b
@@ -84,6 +85,8 @@ def resolve(options: dict[str, str]) -> dict[str, Any]:
         raise DbdbenchError(f"selfgen: discriminators={cfg['discriminators']!r}: expected {', '.join(DISCRIMINATORS)}")
     if cfg["optimizer"] not in ("adam", "sgd"):
         raise DbdbenchError(f"selfgen: optimizer={cfg['optimizer']!r}: expected adam or sgd")
+    if cfg["feather"] < 0:
+        raise DbdbenchError(f"selfgen: feather={cfg['feather']} must be >= 0 (pixels)")
     if cfg["crop"] % 16 or cfg["crop"] < 32:
         raise DbdbenchError(f"selfgen: crop={cfg['crop']} must be a multiple of 16, at least 32")
     if cfg["resize"] and not cfg["crop"] <= cfg["resize"]:
@@ -468,7 +471,7 @@ class AdversarialTask(_Task):
 
         # ---- G: eta * L_G + L_B + mask regularisers (D's parameters get no gradient in this pass)
         mask = self.g_model(source)
-        c_c, c_b = losses.composites(mask, source, clear, blurred)
+        c_c, c_b = losses.composites(mask, source, clear, blurred, feather=cfg["feather"])
         stats: dict[str, float] = {}
         g_total = torch.zeros((), device=mask.device)
         for d, used, comp, key in ((self.d_c, self.use_c, c_c, "g_adv_c"), (self.d_b, self.use_b, c_b, "g_adv_b")):
