@@ -316,3 +316,26 @@ def test_resize_trains_on_whole_images_resized(tiny, tmp_path):
     out = tmp_path / "cls-whole"
     run_training(_request(tiny, out, stage="classifier", steps=1, resize=64, crop=64))
     assert json.loads((out / "training.json").read_text())["options"]["resize"] == 64
+
+
+def test_feather_reaches_the_blurred_composite_and_rejects_negatives(tiny, tmp_path, monkeypatch):
+    from dbdbench_selfgen import losses
+    from dbdbench_selfgen.train import resolve
+
+    with pytest.raises(DbdbenchError, match="feather"):
+        resolve({"feather": "-1"})
+    sigmas = []
+    original = losses.feathered
+
+    def spy(mask, sigma):
+        sigmas.append(sigma)
+        return original(mask, sigma)
+
+    monkeypatch.setattr(losses, "feathered", spy)
+    out = tmp_path / "feather"
+    run_training(_request(tiny, out, steps=1, lb="false", feather=1.5))
+    assert sigmas == [1.5]  # one generator step, one C_b
+    assert json.loads((out / "training.json").read_text())["options"]["feather"] == 1.5
+    sigmas.clear()
+    run_training(_request(tiny, tmp_path / "plain", steps=1, lb="false"))
+    assert sigmas == []  # the default pastes through M as it is (Eq. 2)
