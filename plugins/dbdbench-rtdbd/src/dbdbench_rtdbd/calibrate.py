@@ -144,13 +144,6 @@ def file_sha(path: str | Path) -> str:
     return file_digest(path)
 
 
-def read_metadata(path: str | Path) -> dict[str, str]:
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as fh:
-        return dict(fh.metadata() or {})
-
-
 def metadata_with_current_variant(path: str | Path) -> dict[str, str]:
     """The file's metadata with its ``variant`` under today's names (files from before the rename say "lite"),
     read in one pass over the header."""
