@@ -43,7 +43,7 @@ WEIGHTS = Path("plugins/dbdbench-selfgen/src/dbdbench_selfgen/weights")
 
 
 class Pools:
-    """Sources with their true masks (synth val), and the fc / fb pools, all resized whole."""
+    """Sources with their true masks (synth val), and the fc / fb pools; each resized whole when ``resize`` > 0."""
 
     def __init__(self, resize: int, val_n: int, val_size: int, blurred: str = "", seed: int = 0):
         from dbdbench_selfgen import data
