@@ -80,7 +80,7 @@ def calibrate(src: str | Path, out: str | Path, val_n: int = 64, val_size: int =
     from dbdbench_torch.weights import load_weights, save_weights
 
     from dbdbench.api import open_dataset
-    from dbdbench.hashing import file_digest
+    from dbdbench_torch.weights import weights_digest
 
     from .method import RTDBD
     from .model import build
@@ -106,7 +106,7 @@ def calibrate(src: str | Path, out: str | Path, val_n: int = 64, val_size: int =
         "calibrated_on": f"synth val n={val_n} size={val_size}",
         "val_before": {k: round(v, 6) for k, v in scores[1.0].items()},
         "val_after": {k: round(v, 6) for k, v in scores[t].items()},
-        "from_sha256": file_digest(src),
+        "from_sha256": weights_digest(src),
         "val_curve": {f"{c:g}": round(v["score"], 6) for c, v in scores.items()},
     }
     sha = save_weights(net, out, metadata={**meta, "calibration": record})
@@ -139,9 +139,9 @@ def uncalibrate(src: str | Path, out: str | Path) -> dict:
 
 
 def file_sha(path: str | Path) -> str:
-    from dbdbench.hashing import file_digest
+    from dbdbench_torch.weights import weights_digest
 
-    return file_digest(path)
+    return weights_digest(path)
 
 
 def metadata_with_current_variant(path: str | Path) -> dict[str, str]:

@@ -150,11 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         old = build(args.source)
         meta = load_weights(old, args.weights)
         new = widen(old.eval(), VARIANTS[args.to], noise=args.noise, seed=args.seed)
-        from dbdbench.hashing import file_digest
+        from dbdbench_torch.weights import weights_digest
 
         record = {
             "widened_from": args.source,
-            "widened_from_sha256": file_digest(args.weights),
+            "widened_from_sha256": weights_digest(args.weights),
             "variant": args.to,
             "noise": str(args.noise),
             "seed": str(args.seed),

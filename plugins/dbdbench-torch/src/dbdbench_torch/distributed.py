@@ -78,9 +78,18 @@ def all_mean(value: float, ctx: Context) -> float:
     """The mean of a scalar over all processes (for logging the global loss)."""
     if not ctx.distributed:
         return value
-    t = torch.tensor([value], dtype=torch.float64)
+    t = torch.tensor([value], dtype=torch.float64, device=ctx.device)  # NCCL reduces only CUDA tensors
     dist.all_reduce(t)
     return float(t.item()) / ctx.world_size
+
+
+def any_true(flag: bool, ctx: Context) -> bool:
+    """True on every process when ``flag`` is true on any (so all torchrun processes stop at the same step)."""
+    if not ctx.distributed:
+        return flag
+    t = torch.tensor([1.0 if flag else 0.0], device=ctx.device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item() > 0)
 
 
 def teardown(ctx: Context) -> None:

@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from dbdbench.errors import DbdbenchError
-from dbdbench.hashing import file_digest
 from dbdbench.methods import Method
 
 
@@ -71,7 +70,9 @@ class TorchMethod(Method):
             if given:
                 raise DbdbenchError(f"--option weights={given}: file not found")
             return None, None  # no trained weights for this variant: random, flagged in provenance
-        return path, file_digest(path)
+        from .weights import weights_digest
+
+        return path, weights_digest(path)
 
     @property
     def is_random(self) -> bool:

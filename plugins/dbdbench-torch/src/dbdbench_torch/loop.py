@@ -9,7 +9,9 @@ A method supplies a :class:`Task` (its networks, optimisers, one training step, 
   alone restores the data stream and a resumed run matches an uninterrupted one;
 * rank 0 writes ``loss.csv`` (one row per step), ``val.csv``, checkpoints (``checkpoints/last.pt`` every
   ``checkpoint_every`` steps or ``checkpoint_minutes``, kept copies every ``keep_every``), the final and the
-  best-on-validation weights, and ``training.json`` (options, steps, wall time, machine, metrics).
+  best-on-validation weights, and ``training.json`` (options, steps, wall time, machine, metrics);
+* Ctrl-C or SIGTERM stops at the next step boundary with a checkpoint of exactly that step
+  (:class:`StopRequest`), every torchrun process at the same step, so a resumed run equals a straight one.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dbdbench.errors import DbdbenchError
 from dbdbench.io import atomic_write_json, atomic_write_text
 
 from . import checkpoint as ckpt
-from .distributed import Context, all_mean, barrier
+from .distributed import Context, all_mean, any_true, barrier
 
 
 class Task:
@@ -198,9 +200,12 @@ def fit(
         barrier(ctx)
         last_ckpt = time.monotonic()
 
-    restore = _stop_on_sigterm()
+    stop = StopRequest()
+    restore = stop.install()
     try:
         while state.step < total:
+            if any_true(stop.requested, ctx):
+                _interrupted(save, state)
             epoch, offset = divmod(state.step, per_epoch)
             if epoch != epoch_loaded:
                 sampler.set_epoch(epoch)
@@ -223,12 +228,10 @@ def fit(
                     on_progress(state.step, total, stats)
             if budget.val_every and state.step % budget.val_every == 0 and state.step < total:
                 _validate(task, ctx, out, state)
-            due = state.step % budget.checkpoint_every == 0 or (now - last_ckpt) > budget.checkpoint_minutes * 60
-            if due and state.step < total:
+            # every process must agree (save() ends in a barrier); their clocks need not
+            overdue = any_true((now - last_ckpt) > budget.checkpoint_minutes * 60, ctx)
+            if (state.step % budget.checkpoint_every == 0 or overdue) and state.step < total:
                 save(keep=state.step % budget.keep_every == 0)
-    except KeyboardInterrupt:
-        save(keep=False)
-        raise
     finally:
         restore()
     _validate(task, ctx, out, state)
@@ -259,22 +262,50 @@ def fit(
     return summary
 
 
-def _stop_on_sigterm():
-    """Make SIGTERM (``kill``, a batch scheduler's time limit) stop like Ctrl-C: checkpoint first, then exit.
+class StopRequest:
+    """Ctrl-C (SIGINT) and SIGTERM (``kill``, a scheduler's time limit, torchrun passing on a Ctrl-C) ask the loop
+    to stop; it stops at the next step boundary, so the checkpoint it writes is exactly the state after the last
+    completed step.
 
-    Background jobs started from a non-interactive shell ignore SIGINT, so SIGTERM is how people stop them.
+    Why not stop at once: a signal that lands inside a step has already moved part of the state (batch-norm
+    statistics, some optimisers), and saving that under the previous step number made a resumed run differ
+    from a straight one. A second signal stops at once, without writing: the last periodic checkpoint stays
+    valid and the run resumes from there.
     """
-    import signal
-    import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
+    def __init__(self) -> None:
+        self.requested = False
 
-    def handler(signum, frame):
-        raise KeyboardInterrupt
+    def install(self):
+        """Install the handlers (main thread only); return a function that puts the previous ones back."""
+        import signal
+        import threading
 
-    previous = signal.signal(signal.SIGTERM, handler)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def handler(signum, frame):
+            if self.requested:
+                raise KeyboardInterrupt
+            self.requested = True
+
+        # A job started in the background by a non-interactive shell has SIGINT ignored: leave it so.
+        signals = [signal.SIGTERM] + ([] if signal.getsignal(signal.SIGINT) is signal.SIG_IGN else [signal.SIGINT])
+        previous = {sig: signal.signal(sig, handler) for sig in signals}
+
+        def restore() -> None:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+        return restore
+
+
+def _interrupted(save, state: _State):
+    """Checkpoint at this step boundary, then raise KeyboardInterrupt carrying the step (the CLI prints it)."""
+    save(keep=False)
+    exc = KeyboardInterrupt()
+    exc.checkpoint_step = state.step  # type: ignore[attr-defined]
+    raise exc
 
 
 def _validate(task: Task, ctx: Context, out: Path, state: _State) -> None:
