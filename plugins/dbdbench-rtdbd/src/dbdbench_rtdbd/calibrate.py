@@ -77,10 +77,9 @@ def fold_temperature(net, t: float) -> None:
 
 def calibrate(src: str | Path, out: str | Path, val_n: int = 64, val_size: int = 640) -> dict:
     from dbdbench_torch.data import load_focus_masks, load_images
-    from dbdbench_torch.weights import load_weights, save_weights
+    from dbdbench_torch.weights import load_weights, save_weights, weights_digest
 
     from dbdbench.api import open_dataset
-    from dbdbench_torch.weights import weights_digest
 
     from .method import RTDBD
     from .model import build
