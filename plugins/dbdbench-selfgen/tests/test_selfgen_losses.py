@@ -139,13 +139,13 @@ def test_full_parameter_counts_match_the_vgg16_bn_derivation():
         dec += (cin + cskip) * c + c + 2 * c + c * c * 9 + c + 2 * c
     g = vgg + dec + 32 + 1
     assert g == 15_857_569 == count_parameters(build_generator("full"))
-    # D: 3-64-64s2-128-128s2-256-512-512s2 (BN after all but the first), 1x1 to 1024, 1x1 to 1
+    # D: 3-64-64s2-128-128s2-256-512-512s2 (spectral norm, no BN), 1x1 to 1024, 1x1 to 1
     d, c = 0, 3
-    for i, w in enumerate((64, 64, 128, 128, 256, 512, 512)):
-        d += c * w * 9 + w + (2 * w if i else 0)
+    for w in (64, 64, 128, 128, 256, 512, 512):
+        d += c * w * 9 + w
         c = w
     d += 512 * 1024 + 1024 + 1024 + 1
-    assert d == 4_624_833 == count_parameters(build_discriminator("full"))
+    assert d == 4_621_633 == count_parameters(build_discriminator("full"))
     # V: VGG16-BN blocks, global average pooling to 512, FC 128, FC 3
     v = vgg + 512 * 128 + 128 + 128 * 3 + 3
     assert v == 14_789_187 == count_parameters(build_classifier("full"))
@@ -158,6 +158,6 @@ def test_shapes():
     assert build_generator("lite")(x).shape == (2, 1, 48, 64)
     assert build_discriminator("lite")(x).shape == (2,)
     feature, logits = build_classifier("lite")(torch.rand(2, 3, 64, 64))
-    assert feature.shape == (2, 96) and logits.shape == (2, 3)
+    assert feature.shape == (2, 192) and logits.shape == (2, 3)
     feature, _ = build_classifier("full").eval()(torch.rand(1, 3, 64, 64))
     assert feature.shape == (1, 512)

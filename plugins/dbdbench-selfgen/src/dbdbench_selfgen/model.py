@@ -6,8 +6,12 @@
   each joined by the skip connection of CB4..CB1 (concatenation), then a 1x1 convolution to one channel
   and a sigmoid: the mask M, 1 = in focus, at the input resolution (stride 16).
 * Discriminators D_c and D_b (one architecture): a stack of 3x3 convolutions with widths
-  3-64-64s2-128-128s2-256-512-512s2 (BN after all but the first, LeakyReLU 0.2), global average pooling,
-  a 1x1 convolution to 1024 (LeakyReLU 0.2), a 1x1 convolution to 1 and a sigmoid.
+  3-64-64s2-128-128s2-256-512-512s2 (LeakyReLU 0.2), global average pooling, a 1x1 convolution to 1024
+  (LeakyReLU 0.2), a 1x1 convolution to 1 and a sigmoid. Every convolution is spectrally normalised and
+  there is **no batch norm**: a batch-normalised D behaves differently on the batch it is trained on
+  ([real, fake]) and on the batch G queries it with (fake only), and G's adversarial gradient then lost
+  D's direction (cosine 0.0-0.1 with the trained D's gradient; issue 24). With spectral norm, D computes the
+  same function whatever the batch holds, so G follows exactly the D that was trained.
 * Classifier V: the same VGG16-BN blocks (pooling after each), global average pooling to the 512-d feature
   used by the bilateral triplet-excavating loss (Eq. 5), then FC 128 (ReLU) and FC 3 (full clear / full
   blurred / mixed).
@@ -17,7 +21,7 @@ composite may be formed in either space.
 
 ``full`` is the paper's size; ``lite`` keeps every layer and halves/quarters the widths so that both stages
 train in about half an hour on a 2-core CPU. Parameter counts of ``full`` (derived in the README and checked
-by the tests): G 15,857,569, D 4,624,833, V 14,789,187.
+by the tests): G 15,857,569, D 4,621,633, V 14,789,187.
 """
 
 from __future__ import annotations
@@ -58,10 +62,12 @@ VARIANTS: dict[str, Shape] = {
     "lite": Shape(
         enc=(8, 24, 48, 96, 128),
         dec=(64, 48, 24, 12),
-        disc=(8, 16, 24, 32, 48, 64, 64),
-        disc_fc=128,
-        cls=(8, 16, 32, 64, 96),
-        cls_fc=32,
+        # D and V are only used in training and are cheap beside G at 128 px: wide enough to see blur
+        # (the earlier 0.10M-parameter D sat at chance; issue 24).
+        disc=(16, 32, 32, 64, 64, 128, 128),
+        disc_fc=256,
+        cls=(12, 24, 48, 96, 192),
+        cls_fc=64,
     ),
 }
 DISC_STRIDES = (1, 2, 1, 2, 1, 1, 2)
@@ -133,16 +139,15 @@ class Discriminator(nn.Module):
 
     def __init__(self, shape: Shape):
         super().__init__()
-        layers, c = [], 3
-        for i, (w, s) in enumerate(zip(shape.disc, DISC_STRIDES)):
-            layers.append(nn.Conv2d(c, w, 3, stride=s, padding=1))
-            if i:
-                layers.append(nn.BatchNorm2d(w))
-            layers.append(nn.LeakyReLU(0.2, inplace=True))
+        sn = nn.utils.parametrizations.spectral_norm
+        layers: list[nn.Module] = []
+        c = 3
+        for w, s in zip(shape.disc, DISC_STRIDES):
+            layers += [sn(nn.Conv2d(c, w, 3, stride=s, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
             c = w
         self.features = nn.Sequential(*layers)
         self.fc = nn.Sequential(
-            nn.Conv2d(c, shape.disc_fc, 1), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(shape.disc_fc, 1, 1)
+            sn(nn.Conv2d(c, shape.disc_fc, 1)), nn.LeakyReLU(0.2, inplace=True), sn(nn.Conv2d(shape.disc_fc, 1, 1))
         )
 
     def forward(self, x: torch.Tensor, logits: bool = False) -> torch.Tensor:

@@ -35,7 +35,7 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "clear": "",  # folder of full-clear photos ("": synth fc)
     "blurred": "",  # folder of full-blurred photos ("": synth fb)
     "pool_n": 500,  # size of the synth fc / fb splits used by default
-    "pool_size": 320,
+    "pool_size": 384,  # the fc / fb pools at T's scale (synth train renders at 384 px)
     "max_sources": 0,  # use at most this many T images (0: all)
     "discriminators": "both",  # both | clear (single D_c) | blurred (single D_b) | none
     "lb": True,  # the bilateral triplet-excavating term (Eq. 5)
@@ -341,12 +341,13 @@ class AdversarialTask(_Task):
         super().__init__(request, cfg, batch_size)
         self.classifier_path = classifier_file(cfg["classifier"], cfg["variant"]) if cfg["lb"] else None
         if self.classifier_path is not None:
-            from dbdbench.hashing import file_digest
+            from dbdbench_torch.weights import weights_digest
 
-            self.classifier_sha = file_digest(self.classifier_path)
+            self.classifier_sha = weights_digest(self.classifier_path)
         else:
             self.classifier_sha = None
         self.val_pairs = self._validation_pairs()
+        self.critic_crops = self._critic_crops()
         self.collapsed_run = 0
         self.collapse_events: list[dict[str, Any]] = []
 
@@ -364,6 +365,56 @@ class AdversarialTask(_Task):
         return list(
             zip(load_images([s.image for s in samples]), load_focus_masks([s.gt for s in samples], ds.gt_polarity))
         )
+
+    def _critic_crops(self, k: int = 32):
+        """Fixed crops for measuring the critics at each validation: synth val photos (never trained on) with
+        their true masks, and pool images as the pasted backgrounds and the real references."""
+        if not self.val_pairs:
+            return None
+        from dbdbench_torch.data import random_crop, sample_rng, to_mask_batch, to_tensor_batch
+
+        size = self.cfg["crop"]
+        photos, masks, pools = [], [], [[], [], [], []]
+        for i in range(k):
+            rng = sample_rng(self.seed + 104729, 0, i)
+            image, gt = self.val_pairs[i % len(self.val_pairs)]
+            photo, mask = random_crop(rng, [image, gt], size)
+            photos.append(photo)
+            masks.append(mask)
+            for group, images in zip(pools, (self.clear, self.clear, self.blurred, self.blurred)):
+                group.append(random_crop(rng, [images[int(rng.integers(0, len(images)))]], size)[0])
+        return (to_tensor_batch(photos), to_mask_batch(masks), *(to_tensor_batch(g) for g in pools))
+
+    def critic_accuracy(self) -> dict[str, float]:
+        """Balanced accuracy of D_c and D_b (real pool crops vs composites) with G's masks and with the true masks.
+
+        Why: a discriminator at chance carries no signal for G (issue 24: the 0.10M D sat at 0.5 / 0.5), and a D
+        that rejects the *true* composites as readily as G's is detecting something other than blur (e.g. seams).
+        """
+        import torch
+
+        from . import losses
+
+        if self.critic_crops is None:
+            return {}
+        dev = self.ctx.device
+        photo, true_mask, clear, clear2, blurred, blurred2 = (t.to(dev) for t in self.critic_crops)
+        out: dict[str, float] = {}
+        with torch.no_grad():
+            self.exported.eval()
+            for label, mask in (("g", self.exported(photo)), ("gt", true_mask.float())):
+                c_c, c_b = losses.composites(mask, photo, clear, blurred, feather=self.cfg["feather"])
+                for key, d, used, real, fake in (
+                    ("d_c", self.d_c, self.use_c, clear2, c_c),
+                    ("d_b", self.d_b, self.use_b, blurred2, c_b),
+                ):
+                    if used:
+                        d.eval()
+                        right_real = (d(real, logits=True) > 0).float().mean()
+                        right_fake = (d(fake, logits=True) < 0).float().mean()
+                        d.train()
+                        out[f"{key}_acc_{label}"] = round(float(0.5 * (right_real + right_fake)), 4)
+        return out
 
     def dataset_size(self) -> int:
         return len(self.sources)
@@ -466,8 +517,6 @@ class AdversarialTask(_Task):
             for group in optimizer.param_groups:
                 group["lr"] = rates[name]
         self.gen.train()
-        self.d_c.train()
-        self.d_b.train()
 
         # ---- G: eta * L_G + L_B + mask regularisers (D's parameters get no gradient in this pass)
         mask = self.g_model(source)
@@ -476,9 +525,7 @@ class AdversarialTask(_Task):
         g_total = torch.zeros((), device=mask.device)
         for d, used, comp, key in ((self.d_c, self.use_c, c_c, "g_adv_c"), (self.d_b, self.use_b, c_b, "g_adv_b")):
             if used:
-                d.requires_grad_(False)
-                term = losses.generator_adversarial(d(comp, logits=True))
-                d.requires_grad_(True)
+                term = adversarial_term(d, comp)
                 g_total = g_total + cfg["eta"] * term
                 stats[key] = float(term.detach())
         if self.v is not None:
@@ -499,24 +546,14 @@ class AdversarialTask(_Task):
 
         # ---- D_c, D_b: Eq. 4, real vs the detached composite, one forward per network (DDP-friendly)
         total = float(g_total.detach())
-        n = source.shape[0]
         for model, opt, used, real, fake, key in (
             (self.dc_model, self.opt_dc, self.use_c, clear2, c_c, "d_c"),
             (self.db_model, self.opt_db, self.use_b, blurred2, c_b, "d_b"),
         ):
-            if not used:
-                continue
-            out = model(torch.cat([real, fake.detach()]), logits=True)
-            loss = losses.discriminator_loss(out[:n], out[n:])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            with torch.no_grad():
-                p = torch.sigmoid(out.detach())
-            stats.update(
-                {key: float(loss.detach()), f"{key}_real": float(p[:n].mean()), f"{key}_fake": float(p[n:].mean())}
-            )
-            total += float(loss.detach())
+            if used:
+                d_stats = discriminator_step(model, opt, real, fake)
+                stats.update({key if k == "loss" else f"{key}_{k}": v for k, v in d_stats.items()})
+                total += d_stats["loss"]
         stats.update(losses.mask_stats(mask))
         stats["collapse"] = float(self._track_collapse(stats["coverage"], step + 1))
         stats["loss"] = total
@@ -555,9 +592,10 @@ class AdversarialTask(_Task):
         method._model = self.exported
         self.exported.eval()
         try:
-            return score_predictions(self.val_pairs, method.predict)
+            scores = score_predictions(self.val_pairs, method.predict)
         finally:
             method._model = None
+        return {**scores, **self.critic_accuracy()}
 
     def export(self, path: Path, info: dict[str, Any]) -> str:
         from dbdbench_torch.weights import save_weights
@@ -577,6 +615,43 @@ class AdversarialTask(_Task):
 
     def extra_summary(self) -> dict[str, Any]:
         return {"collapse_events": self.collapse_events}
+
+
+def adversarial_term(d, composite):
+    """G's adversarial term (Eq. 3, non-saturating) for one discriminator, with D exactly as it was trained.
+
+    D has no batch norm (spectral norm instead, ``model.py``), so its output on a fake-only batch is what it
+    learned on ``[real, fake]``; eval mode only stops spectral norm's power iteration from advancing during
+    G's pass (D's step advances it). D's parameters get no gradient here; the gradient reaches M through C.
+    """
+    from . import losses
+
+    was_training = d.training
+    d.eval()
+    d.requires_grad_(False)
+    try:
+        return losses.generator_adversarial(d(composite, logits=True))
+    finally:
+        d.requires_grad_(True)
+        d.train(was_training)
+
+
+def discriminator_step(model, optimizer, real, fake) -> dict[str, float]:
+    """One step of Eq. 4 for one discriminator on ``[real, detached fake]``; returns its loss and mean outputs."""
+    import torch
+
+    from . import losses
+
+    n = real.shape[0]
+    model.train()
+    out = model(torch.cat([real, fake.detach()]), logits=True)
+    loss = losses.discriminator_loss(out[:n], out[n:])
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        p = torch.sigmoid(out.detach())
+    return {"loss": float(loss.detach()), "real": float(p[:n].mean()), "fake": float(p[n:].mean())}
 
 
 def _frozen_copy(module):
