@@ -36,6 +36,16 @@ def register_datasets(register):
 
 
 @hookspec
+def register_protocols(register):
+    """Register scoring protocols: call ``register(protocol)`` once per :class:`dbdbench.protocols.Protocol` instance.
+
+    A protocol is a frozen preset of scoring options (which class is positive, how the GT is binarised, resizing,
+    thresholds, aggregation) plus what it reproduces (``source``, ``source_metrics``, ``expects``). Its ``name`` is
+    what ``--protocol`` takes; the built-in presets (``dbd``, ``sod``, ...) arrive through this hook too.
+    """
+
+
+@hookspec
 def register_trainers(register):
     """Register training for learned methods: call ``register(method_id, train)`` once per trainable method.
 

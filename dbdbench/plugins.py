@@ -1,6 +1,6 @@
 """The plugin manager: loads built-in and third-party plugins and collects what they register.
 
-Every plugin, built in or installed, goes through the same two hooks
+Every plugin, built in or installed, goes through the same hooks
 (:mod:`dbdbench.hookspecs`). Loading is defensive: a plugin that fails to
 import, or whose hook raises, is recorded with its error and skipped, so one
 broken install never takes the CLI down. ``DBDBENCH_STRICT_PLUGINS=1`` turns
@@ -30,12 +30,13 @@ from .errors import DbdbenchError, PluginError
 if TYPE_CHECKING:
     from .datasets.base import Dataset
     from .methods import Method
+    from .protocols import Protocol
 
 _T = TypeVar("_T")
 
 ENTRY_POINT_GROUP = "dbdbench"
 #: Built-in modules that register through the hooks exactly like external plugins.
-BUILTIN_PLUGINS = ("dbdbench.datasets.builtin", "dbdbench.datasets.synth.plugin")
+BUILTIN_PLUGINS = ("dbdbench.builtin_protocols", "dbdbench.datasets.builtin", "dbdbench.datasets.synth.plugin")
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 
@@ -49,6 +50,7 @@ class PluginRecord:
     methods: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
     trainers: list[str] = field(default_factory=list)
+    protocols: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -63,6 +65,8 @@ class Registry:
     datasets: dict[str, tuple[type[Dataset], str]] = field(default_factory=dict)
     #: method id -> (train callable, plugin name), from ``register_trainers``.
     trainers: dict[str, tuple[Callable[..., Any], str]] = field(default_factory=dict)
+    #: protocol name -> (the frozen Protocol, plugin name), from ``register_protocols``, in registration order.
+    protocols: dict[str, tuple[Protocol, str]] = field(default_factory=dict)
     duplicates: dict[str, list[str]] = field(default_factory=dict)
     #: The pluggy manager, for hooks called later (``register_commands`` when the CLI builds its commands).
     manager: pluggy.PluginManager | None = field(default=None, repr=False)
@@ -72,6 +76,9 @@ class Registry:
 
     def dataset(self, name: str) -> type[Dataset]:
         return self._lookup("dataset", name, self.datasets)
+
+    def protocol(self, name: str) -> Protocol:
+        return self._lookup("protocol", name, self.protocols)
 
     def trainer(self, method_id: str) -> Callable[..., Any]:
         """The training entry point of a method; a clear error for unknown or untrainable methods."""
@@ -90,7 +97,7 @@ class Registry:
         if dup:
             raise PluginError(f"{kind} id {key!r} is registered by more than one plugin: {' and '.join(dup)}")
         if key not in table:
-            known = ", ".join(sorted(table)) or "none"
+            known = ", ".join(table if kind == "protocol" else sorted(table)) or "none"
             failed = [p.name for p in self.plugins if p.status == "failed"]
             hint = f"; plugins that failed to load: {', '.join(failed)} (see 'dbdbench plugins')" if failed else ""
             raise DbdbenchError(f"unknown {kind} {key!r} (available: {known}){hint}")
@@ -180,6 +187,19 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
             except Exception as exc:
                 record.status, record.error = "failed", _one_line(exc)
 
+    for impl in pm.hook.register_protocols.get_hookimpls():
+        record = records[impl.plugin_name]
+        if record.status == "failed":
+            continue
+        staged: dict[str, tuple[Protocol, str]] = {}
+        try:
+            impl.function(register=_make_protocol_register(reg, record, staged))
+        except Exception as exc:
+            record.status, record.error = "failed", _one_line(exc)
+            record.protocols = []
+            continue
+        reg.protocols.update(staged)  # all or nothing: a plugin whose hook fails adds no protocol
+
     for impl in pm.hook.register_trainers.get_hookimpls():
         record = records[impl.plugin_name]
         if record.status == "failed":
@@ -233,6 +253,34 @@ def _make_trainer_register(reg: Registry, record: PluginRecord) -> Callable[[str
             )
         reg.trainers[method_id] = (train, record.name)
         record.trainers.append(method_id)
+
+    return register
+
+
+def _make_protocol_register(
+    reg: Registry, record: PluginRecord, staged: dict[str, tuple[Protocol, str]]
+) -> Callable[[Protocol], None]:
+    """``register(protocol)`` for one plugin: checked (a valid, frozen Protocol with a free name) and staged, so a
+    hook that raises half-way registers nothing."""
+    from .protocols import Protocol
+
+    def register(protocol: Protocol) -> None:
+        if not isinstance(protocol, Protocol):
+            raise PluginError(f"register_protocols: expected a dbdbench.protocols.Protocol instance, got {protocol!r}")
+        name = protocol.name
+        if not isinstance(name, str) or not _ID_PATTERN.match(name):
+            raise PluginError(f"register_protocols: protocol name must be a lower-case id, got {name!r}")
+        protocol.validate()
+        if name in reg.protocols or name in staged:
+            other = (reg.protocols.get(name) or staged[name])[1]
+            reg.duplicates.setdefault(f"protocol:{name}", [other]).append(record.name)
+            msg = f"protocol {name!r} is registered by both {other!r} and {record.name!r}"
+            if _strict():
+                raise PluginError(msg)
+            record.error = (record.error + "; " if record.error else "") + msg
+            return
+        staged[name] = (protocol, record.name)
+        record.protocols.append(name)
 
     return register
 

@@ -12,6 +12,11 @@ A protocol named after a paper reproduces that paper's *evaluation code*
 ``tests/test_protocols.py``. It also records which metrics that code defines
 (``source_metrics``); dbdbench computes every metric under every protocol, and
 the others are extras, footnoted wherever results are shown.
+
+The presets here are registered through the ``register_protocols`` hook
+(:mod:`dbdbench.builtin_protocols`), like any plugin's; :func:`get_protocol`
+looks names up in the plugin registry, so a plugin's protocol is used exactly
+like a built-in one.
 """
 
 from __future__ import annotations
@@ -23,15 +28,27 @@ from typing import Any
 from .errors import DbdbenchError
 
 #: Every headline metric, in the order results list them.
-METRIC_KEYS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1")
-#: dbdbench's own protocol defines these; ``f_score1`` is D-DFFNet's, an extra elsewhere.
+METRIC_KEYS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1", "iou")
+#: dbdbench's own protocol defines these; ``f_score1`` and ``iou`` are D-DFFNet's, extras elsewhere.
 _OWN_METRICS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")
 
 RESIZE_RULES = ("bilinear", "bicubic", "nearest", "none")
 _FIXED_SIZE = re.compile(r"^(\d+)x(\d+)$")
+#: What a protocol's name may be: a lower-case id ('+' is reserved for '<name>+custom').
+PROTOCOL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 #: Options a user may override; the rest describe the preset's source and are kept as they are.
 _INFO_FIELDS = ("name", "description", "source", "source_metrics", "expects")
+#: Options added after the first result schema, with their defaults. A result records them only when they
+#: differ (an absent key means the default), so results of one preset made before and after they existed
+#: have identical protocol records and stay in one leaderboard table.
+LATER_OPTIONS: dict[str, Any] = {
+    "gt_rule": "threshold",
+    "adaptive_rule": "score",
+    "mae_gt": "binary",
+    "pool_images": 0,
+    "gt_resize": "none",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,8 @@ class Protocol:
     #: scripts do; the GT is not resized and must be W x H).
     resize: str = "bilinear"
     #: "image": mean of per-image F values/curves (PySODMetrics). "curve": F of the mean precision and recall.
+    #: "pixel": TP and predicted/GT-positive counts summed over every pixel of the dataset (or of each group of
+    #: ``pool_images`` images), then one precision, recall and F (depth-distillation's eval.ipynb).
     aggregation: str = "image"
     #: beta^2 of the F-measure.
     beta2: float = 0.3
@@ -69,8 +88,33 @@ class Protocol:
     source_metrics: tuple[str, ...] = _OWN_METRICS
     #: The data the source scores (split, sizes), in words.
     expects: str = ""
+    #: How the GT becomes a mask: "threshold" (> ``gt_threshold``) or "adaptive" (the 8-bit in-focus GT g is in
+    #: focus where g > min(adaptive_factor x mean(g), 255), per image, as depth-distillation's eval.ipynb does).
+    gt_rule: str = "threshold"
+    #: How ``f_adaptive`` thresholds: "score" (score >= min(factor x mean score, 1)) or "level" (the quantised 8-bit
+    #: score q > min(factor x mean(q), 255), strictly, as eval.ipynb does on ``np.uint8(pred * 255)``).
+    adaptive_rule: str = "score"
+    #: What ``mae`` compares the score with: the "binary" GT mask, or the "soft" GT (its 0..255 values / 255).
+    mae_gt: str = "binary"
+    #: With aggregation "pixel": pool consecutive groups of this many images (in scoring order) and average the
+    #: groups' values weighted by their size (Explicit-Visual-Prompt pools each test batch of 4); 0: one pool.
+    pool_images: int = 0
+    #: With a fixed-size ``resize`` (WxH): "none" (the GT must already be W x H) or "nearest" (the GT is resized
+    #: to W x H with Pillow's NEAREST filter, as Explicit-Visual-Prompt's test loader does).
+    gt_resize: str = "none"
 
     def as_dict(self) -> dict[str, Any]:
+        """The record written into results: every option, except later options left at their default."""
+        d = asdict(self)
+        for key, default in LATER_OPTIONS.items():
+            if d[key] == default:
+                del d[key]
+        d["source_metrics"] = list(self.source_metrics)
+        d["extra_metrics"] = self.extra_metrics()
+        return d
+
+    def options(self) -> dict[str, Any]:
+        """Every option, defaults included (what ``dbdbench list protocols`` shows)."""
         d = asdict(self)
         d["source_metrics"] = list(self.source_metrics)
         d["extra_metrics"] = self.extra_metrics()
@@ -105,10 +149,22 @@ class Protocol:
         return out
 
     def validate(self) -> None:
+        if not isinstance(self.name, str) or not PROTOCOL_NAME.match(self.name.replace("+custom", "")):
+            raise DbdbenchError(f"protocol name {self.name!r}: expected a lower-case id ([a-z0-9][a-z0-9_.-]*)")
+        unknown = [k for k in self.source_metrics if k not in METRIC_KEYS]
+        if unknown:
+            raise DbdbenchError(
+                f"protocol {self.name!r}: source_metrics {', '.join(map(repr, unknown))} are not metrics "
+                f"(known: {', '.join(METRIC_KEYS)})"
+            )
         choices = {
             "positive": ("focus", "blur"),
             "quantisation": ("round", "floor", "compare"),
-            "aggregation": ("image", "curve"),
+            "aggregation": ("image", "curve", "pixel"),
+            "gt_rule": ("threshold", "adaptive"),
+            "adaptive_rule": ("score", "level"),
+            "mae_gt": ("binary", "soft"),
+            "gt_resize": ("none", "nearest"),
         }
         for key, allowed in choices.items():
             if getattr(self, key) not in allowed:
@@ -125,6 +181,12 @@ class Protocol:
             raise DbdbenchError(f"protocol option fixed_threshold={self.fixed_threshold}: expected a value in [0, 1]")
         if self.beta2 <= 0 or self.adaptive_factor <= 0:
             raise DbdbenchError("protocol options beta2 and adaptive_factor must be positive")
+        if not isinstance(self.pool_images, int) or isinstance(self.pool_images, bool) or self.pool_images < 0:
+            raise DbdbenchError(f"protocol option pool_images={self.pool_images!r}: expected a whole number >= 0")
+        if self.pool_images and self.aggregation != "pixel":
+            raise DbdbenchError("protocol option pool_images needs aggregation=pixel (it groups the pooled counts)")
+        if self.gt_resize != "none" and self.fixed_size() is None:
+            raise DbdbenchError("protocol option gt_resize needs a fixed-size resize rule (resize=WxH)")
 
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -164,8 +226,9 @@ PROTOCOLS: dict[str, Protocol] = {
             "averaged per image, no resizing; f_score1 is test.py's F_score1 (their own models' rows).",
             positive="blur",
             resize="none",
-            source="yuxinjin-whu/D-DFFNet test1.py (eval1); test.py + utils.py (F_score1) for their own models",
-            source_metrics=("mae", "f_fixed", "f_score1"),
+            source="yuxinjin-whu/D-DFFNet test1.py (eval1) and test_iou1.py (iou); test.py + utils.py (F_score1) "
+            "for their own models",
+            source_metrics=("mae", "f_fixed", "f_score1", "iou"),
             expects="maps at GT resolution: test1.py silently drops pairs of other sizes; dbdbench refuses them "
             "(--skip-bad drops them as test1.py does, listing each under 'skipped')",
         ),
@@ -184,6 +247,23 @@ PROTOCOLS: dict[str, Protocol] = {
             source_metrics=(),
             expects="CUHK split 'all' (all 1000 images, --split all)",
         ),
+        Protocol(
+            name="dd",
+            description="Depth distillation (Cun & Pun, ECCV 2020) eval.ipynb: at GT size, the 8-bit map in focus "
+            "where v > min(1.5 mean(v), 255) and the 8-bit GT where g > min(1.5 mean(g), 255); TP, FP and FN pooled "
+            "over every pixel of the dataset, one F of the pooled precision and recall; MAE against the soft GT "
+            "(g / 255), averaged per image.",
+            gt_rule="adaptive",
+            adaptive_rule="level",
+            adaptive_factor=1.5,
+            quantisation="floor",
+            aggregation="pixel",
+            mae_gt="soft",
+            source="vinthony/depth-distillation eval.ipynb (val) with datasets.py (DefocusDataset)",
+            source_metrics=("mae", "f_adaptive"),
+            expects="maps at GT resolution or smaller (the notebook upsamples its 320x320 output bilinearly to the "
+            "GT); DUT's 500 test images, or its CUHK test list",
+        ),
     )
 }
 
@@ -191,6 +271,14 @@ DEFAULT_PROTOCOL = "dbd"
 
 
 def get_protocol(name: str, **overrides: Any) -> Protocol:
-    if name not in PROTOCOLS:
-        raise DbdbenchError(f"unknown protocol {name!r} (available: {', '.join(PROTOCOLS)})")
-    return PROTOCOLS[name].with_overrides(**overrides)
+    """A registered protocol (built in or from a plugin), with command-line ``overrides`` applied."""
+    from .plugins import get_registry
+
+    return get_registry().protocol(name).with_overrides(**overrides)
+
+
+def available_protocols() -> dict[str, Protocol]:
+    """Every registered protocol by name: the built-in presets first, then the plugins', in load order."""
+    from .plugins import get_registry
+
+    return {name: protocol for name, (protocol, _) in get_registry().protocols.items()}

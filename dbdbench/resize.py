@@ -146,13 +146,15 @@ def sample_grid(arr: np.ndarray, stride: int, *, antialias: bool = True) -> np.n
     return np.ascontiguousarray(arr[::stride, ::stride])
 
 
-def resize_pillow_8bit(arr_u8: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def resize_pillow_8bit(arr_u8: np.ndarray, shape: tuple[int, int], *, nearest: bool = False) -> np.ndarray:
     """``Image.fromarray(arr).resize((W, H))`` on an 8-bit map: Pillow's default filter (bicubic for
-    8-bit grayscale since Pillow 7), computed and rounded in 8 bits. Returns uint8."""
+    8-bit grayscale since Pillow 7), computed and rounded in 8 bits; ``nearest``: ``Image.NEAREST`` (as
+    test loaders resize masks). Returns uint8."""
     from PIL import Image
 
     arr_u8 = np.asarray(arr_u8)
     if arr_u8.dtype != np.uint8:
         raise ValueError("resize_pillow_8bit expects an 8-bit map")
     img = Image.fromarray(np.ascontiguousarray(arr_u8), mode="L")
-    return np.asarray(img.resize((int(shape[1]), int(shape[0]))))
+    size = (int(shape[1]), int(shape[0]))
+    return np.asarray(img.resize(size, Image.Resampling.NEAREST) if nearest else img.resize(size))

@@ -332,7 +332,8 @@ def test_source_metrics_and_extras_are_recorded():
         d = p.as_dict()
         assert set(d["source_metrics"]) | set(d["extra_metrics"]) == set(METRIC_KEYS)
         assert not set(d["source_metrics"]) & set(d["extra_metrics"])
-    assert PROTOCOLS["sg"].extra_metrics() == ["f_max", "f_mean", "f_fixed", "f_score1"]
+    assert PROTOCOLS["sg"].extra_metrics() == ["f_max", "f_mean", "f_fixed", "f_score1", "iou"]
+    assert "iou" in PROTOCOLS["ddffnet"].source_metrics and PROTOCOLS["dd"].source_metrics == ("mae", "f_adaptive")
     assert (
         "f_adaptive" in PROTOCOLS["ddffnet"].extra_metrics() and "f_score1" not in PROTOCOLS["ddffnet"].extra_metrics()
     )

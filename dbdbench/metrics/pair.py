@@ -28,6 +28,8 @@ class PreparedPair:
     score: np.ndarray | None
     #: Quantised score 0..255 (uint8), the domain of the threshold curves.
     quantised: np.ndarray
+    #: The soft GT of the positive class in [0, 1] (float64), only when the protocol's ``mae_gt`` is "soft".
+    gt_soft: np.ndarray | None = None
     _hist: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -54,6 +56,17 @@ class PreparedPair:
         levels = np.arange(256, dtype=np.int64)
         return float((self.hist.sum(axis=0) * levels).sum()) / (255.0 * self.n_pixels)
 
+    def mean_level(self) -> float:
+        """Mean of the quantised 8-bit score (what ``np.mean`` of the uint8 map gives: an exact sum, one division)."""
+        levels = np.arange(256, dtype=np.int64)
+        return float(int((self.hist.sum(axis=0) * levels).sum())) / self.n_pixels
+
+    def counts_above_level(self, threshold: float) -> tuple[int, int]:
+        """(true positives, predicted positives) for ``quantised > threshold`` (strictly; any real threshold)."""
+        selected = np.arange(256) > threshold
+        tp = int(self.hist[1][selected].sum())
+        return tp, tp + int(self.hist[0][selected].sum())
+
     def counts_at(self, threshold: float) -> tuple[int, int]:
         """(true positives, predicted positives) for ``score >= threshold`` on the continuous score."""
         if self.score is not None:
@@ -65,7 +78,10 @@ class PreparedPair:
         return tp, tp + int(self.hist[0][selected].sum())
 
     def absolute_error(self) -> float:
-        """Mean |score - GT| over the image, on the continuous score."""
+        """Mean |score - GT| over the image, on the continuous score (against the soft GT when it is kept)."""
+        if self.gt_soft is not None:
+            score = self.score if self.score is not None else self.quantised / 255.0
+            return float(np.mean(np.abs(self.gt_soft - score)))
         if self.score is not None:
             return float(np.mean(np.abs(self.score - self.positive)))
         levels = np.arange(256, dtype=np.float64) / 255.0
@@ -78,6 +94,23 @@ def focus_gt(gt_raw: np.ndarray, gt_polarity: str, threshold: float) -> np.ndarr
     if gt_polarity == "blur":
         gt_raw = 255 - gt_raw  # uint8 stays uint8 (exact), floats stay floats
     return gt_raw > threshold
+
+
+def soft_focus_gt(gt_raw: np.ndarray, gt_polarity: str) -> np.ndarray:
+    """The in-focus GT as a float in [0, 1], computed as depth-distillation's loader does: ``raw / 255``, or
+    ``1 - raw / 255`` for blur-white GT (its ``mask = 1 - mask`` on CUHK)."""
+    soft = np.asarray(gt_raw, dtype=np.float64) / 255.0
+    return 1.0 - soft if gt_polarity == "blur" else soft
+
+
+def adaptive_focus_gt(gt_raw: np.ndarray, gt_polarity: str, factor: float) -> np.ndarray:
+    """depth-distillation's GT mask: the 8-bit in-focus GT ``g = np.uint8(soft * 255)`` (truncated, as the notebook
+    converts its float GT) is in focus where ``g > min(factor x mean(g), 255)``, per image."""
+    if gt_polarity == "focus" and gt_raw.dtype == np.uint8:
+        g = gt_raw  # np.uint8((v / 255) * 255) == v for every 8-bit v
+    else:
+        g = np.clip(soft_focus_gt(gt_raw, gt_polarity) * 255, 0, 255).astype(np.uint8)
+    return g > min(factor * float(np.mean(g)), 255.0)
 
 
 def prepare(
@@ -95,12 +128,22 @@ def prepare(
     """
     from ..errors import DbdbenchError
 
-    focus = focus_gt(gt_raw, gt_polarity, protocol.gt_threshold)
+    fixed = protocol.fixed_size()
+    if fixed is not None and protocol.gt_resize == "nearest" and gt_raw.shape != fixed:
+        gt_raw = resize_pillow_8bit(_as_uint8(gt_raw), fixed, nearest=True)
+    if protocol.gt_rule == "adaptive":
+        focus = adaptive_focus_gt(gt_raw, gt_polarity, protocol.adaptive_factor)
+    else:
+        focus = focus_gt(gt_raw, gt_polarity, protocol.gt_threshold)
     positive = focus if protocol.positive == "focus" else ~focus
+    gt_soft = None
+    if protocol.mae_gt == "soft":
+        gt_soft = soft_focus_gt(gt_raw, gt_polarity)
+        if protocol.positive != "focus":
+            gt_soft = 1.0 - gt_soft
     # Score of the positive class: invert once if map and class disagree.
     invert = (map_polarity == "focus") != (protocol.positive == "focus")
 
-    fixed = protocol.fixed_size()
     if fixed is not None:
         map_raw = resize_pillow_8bit(_as_uint8(map_raw), fixed)
         if map_raw.shape != positive.shape:
@@ -117,11 +160,13 @@ def prepare(
         )
 
     if protocol.quantisation == "compare":
-        return _prepare_compare(map_raw, positive, protocol, invert, resize_needed)
+        pair = _prepare_compare(map_raw, positive, protocol, invert, resize_needed)
+        pair.gt_soft = gt_soft
+        return pair
 
     raw = 255 - map_raw if invert else map_raw  # uint8 stays uint8 (exact), floats stay floats
     if raw.dtype == np.uint8 and not protocol.minmax and not resize_needed:
-        return PreparedPair(positive=positive, score=None, quantised=raw)
+        return PreparedPair(positive=positive, score=None, quantised=raw, gt_soft=gt_soft)
 
     score = raw / 255  # float64, the same operation PySODMetrics uses (im2double)
     if protocol.minmax:
@@ -135,7 +180,7 @@ def prepare(
         quantised = (score * 255).astype(np.uint8)
     else:
         quantised = np.rint(score * 255).astype(np.uint8)
-    return PreparedPair(positive=positive, score=score, quantised=quantised)
+    return PreparedPair(positive=positive, score=score, quantised=quantised, gt_soft=gt_soft)
 
 
 def _prepare_compare(map_raw, positive, protocol: Protocol, invert: bool, resize_needed: bool) -> PreparedPair:
