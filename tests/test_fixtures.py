@@ -26,7 +26,7 @@ def test_standin_scores_exactly_like_the_shared_data(real_shared, derived, tmp_p
     data; without the real data, the stand-in gives the numbers recorded when the fixtures were made."""
     standin = derived.build_standin(tmp_path_factory.mktemp("standin") / "data")
     cases = [
-        ("cuhk", "cuhk/results/hifst", "_HiFSTBlurMap", "te1", ("dbd", "sod", "ddffnet", "hifst")),
+        ("cuhk", "cuhk/results/hifst", "_HiFSTBlurMap", "te1", ("dbd", "sod", "ddffnet", "hifst", "dd")),
         ("dut", "results/aenet/dut", "", None, tuple(PROTOCOLS)),
         ("xu100", "results/aenet/xu100", "", None, tuple(PROTOCOLS)),
     ]
