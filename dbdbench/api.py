@@ -24,6 +24,7 @@ from .protocols import Protocol
 from .results import RunInfo, RunResult, StemList, Timing, build_result, write_result
 from .runner import WARM_UP_NOTE, build_method, dataset_dir_name, method_dir_name, run_predictions
 from .scoring import ScoreItem, score_items
+from .stats import BootstrapSettings, PerImageData, confidence_intervals
 
 Progress = Callable[[int], None]
 
@@ -80,6 +81,7 @@ class _Scored:
     skipped: list[dict[str, Any]]
     missing: list[str]  # listed stems with no map
     maps: dict[str, Path]  # every map in the folder, by stem
+    data: PerImageData  # every metric's per-image parts: what --ci, compare and leaderboard --ci resample
 
 
 def _score_folder(
@@ -126,7 +128,15 @@ def _score_folder(
     )
     if not evaluator.per_image:
         raise DbdbenchError(f"{maps_dir}: every map was skipped as unreadable; nothing to score")
-    return _Scored(evaluator.results(), evaluator.per_image, skipped, missing, maps)
+    return _Scored(evaluator.results(), evaluator.per_image, skipped, missing, maps, evaluator.per_image_data())
+
+
+def _with_data(result: RunResult, scored: _Scored, protocol: Protocol, ci: BootstrapSettings | None) -> RunResult:
+    """Attach the per-image data (written beside the result) and, with ``ci``, the bootstrap intervals."""
+    result.per_image = scored.data
+    if ci is not None:
+        result.ci = confidence_intervals(protocol, scored.data, result.metrics, ci)
+    return result
 
 
 def score_maps(
@@ -142,8 +152,10 @@ def score_maps(
     workers: int = 2,
     method: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    ci: BootstrapSettings | None = None,
 ) -> tuple[RunResult, list[dict]]:
-    """Score precomputed maps (matched to GT by stem + ``map_suffix``) against a dataset's GT."""
+    """Score precomputed maps (matched to GT by stem + ``map_suffix``) against a dataset's GT; with ``ci``, add
+    bootstrap intervals of every metric (the result's ``ci`` record)."""
     maps_dir = Path(maps_dir)
     scored = _score_folder(
         maps_dir,
@@ -169,7 +181,7 @@ def score_maps(
         # maps in the folder that match no listed GT image: not scored, but reported (a misnamed map shows up here)
         extra_maps=_extra_maps(scored.maps, listing),
     )
-    return result, scored.per_image
+    return _with_data(result, scored, protocol, ci), scored.per_image
 
 
 def _extra_maps(maps: dict[str, Path], listing: Listing) -> StemList:
@@ -206,6 +218,7 @@ def run_method(
     result_stem: str = "result",
     progress: Progress | None = None,
     score_progress: Progress | None = None,
+    ci: BootstrapSettings | None = None,
 ) -> tuple[RunResult, Path]:
     """Predict (reusing cached maps), then score from the cached PNGs. Returns the result and its folder."""
     registry = get_registry()
@@ -303,5 +316,6 @@ def run_method(
         ),
         device=device,
     )
+    _with_data(result, scored, protocol, ci)
     write_result(run_dir, result, scored.per_image, outcome.times, name=result_stem)
     return result, run_dir

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .metrics import Scores
     from .metrics.coc_bands import CocBand
     from .protocols import Protocol
+    from .stats import PerImageData
 
 SCHEMA_VERSION = 1
 
@@ -301,8 +302,14 @@ class RunResult:
     extra_maps: StemList | None = None  # score only: maps in the folder that match no listed image
     created: str | None = None
     run: RunInfo | None = None  # run only
+    #: ``--ci``: bootstrap intervals of every metric (level, method, resamples, seed, metrics: name -> [lo, hi]).
+    ci: dict[str, Any] | None = None
+    #: The per-image data file beside the result (``per_image.npz``), when one was written.
+    per_image_data: str | None = None
     portable: bool = False
     schema: int = SCHEMA_VERSION
+    #: The per-image data itself, in memory (not part of ``result.json``): set by scoring, or read from the file.
+    per_image: PerImageData | None = field(default=None, repr=False, compare=False)
 
     @property
     def dataset_name(self) -> str:
@@ -325,10 +332,14 @@ class RunResult:
             "method": self.method,
             "n_images": self.n_images,
             "metrics": self.metrics,
-            "curves": self.curves,
         }
+        if self.ci is not None:
+            out["ci"] = self.ci
+        out["curves"] = self.curves
         if self.coc_bands is not None:
             out["coc_bands"] = self.coc_bands
+        if self.per_image_data is not None:
+            out["per_image_data"] = self.per_image_data
         out["skipped"] = self.skipped
         if not self.portable:
             out["timing"] = self.timing.to_json() if self.timing is not None else None
@@ -381,6 +392,8 @@ class RunResult:
             command=obj.get("command"),
             created=obj.get("created"),
             run=RunInfo.from_json(run) if run is not None else None,
+            ci=obj["ci"] if isinstance(obj.get("ci"), dict) else None,
+            per_image_data=obj["per_image_data"] if isinstance(obj.get("per_image_data"), str) else None,
             portable="timing" not in obj,
         )
 
@@ -426,8 +439,11 @@ def write_result(
     times: dict[str, float] | None = None,
     name: str = "result",
 ) -> tuple[Path, Path]:
-    """Write ``<name>.json`` and its per-image table (``per_image<variant>.csv``) into ``out_dir``."""
+    """Write ``<name>.json`` and its per-image table (``per_image<variant>.csv``) into ``out_dir``, and the
+    per-image data that ``compare`` resamples (``per_image<variant>.npz``) when the result carries it."""
     import pandas as pd  # only needed here; keeps 'dbdbench score' start-up light
+
+    from .stats import sidecar_name
 
     out_dir = Path(out_dir)
     frame = pd.DataFrame(per_image)
@@ -436,5 +452,8 @@ def write_result(
     csv_path = out_dir / f"per_image{name[len('result') :]}.csv"
     json_path = out_dir / f"{name}.json"
     atomic_write_text(csv_path, frame.to_csv(index=False, float_format="%.6f"))
+    if result.per_image is not None:
+        result.per_image_data = sidecar_name(json_path)
+        result.per_image.write(out_dir / result.per_image_data)
     atomic_write_json(json_path, result.to_json())
     return json_path, csv_path

@@ -223,8 +223,16 @@ def present_result(result: RunResult, as_json: bool) -> None:
     for k in keys:
         table.add_column(f"{k} {'↓' if k == 'mae' else '↑'}{' *' if k in extras else ''}", justify="right")
     table.add_row(*(f"{m[k]:.4f}" for k in keys))
+    intervals = (result.ci or {}).get("metrics") or {}
+    if intervals:  # --ci: each metric's interval under its value
+        table.add_row(*(f"[{intervals[k][0]:.4f}, {intervals[k][1]:.4f}]" if k in intervals else "-" for k in keys))
     console = out_console()
     console.print(table)
+    if intervals and result.ci is not None:
+        ci = result.ci
+        console.print(
+            f"\\[lo, hi]: {ci['level'] * 100:g}% {ci['method']} ({ci['resamples']} resamples, seed {ci['seed']})"
+        )
     if extras & set(keys):
         console.print(
             f"* not defined by the protocol's source ({protocol.get('source')}): computed by dbdbench under its options"

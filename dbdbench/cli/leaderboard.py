@@ -51,6 +51,12 @@ def save_result_copy(result: RunResult, row: str, result_stem: str, base: Path) 
 @click.option("--out", type=click.Path(path_type=Path), help="Write the table here (atomically) instead of stdout.")
 @click.option("--no-timing", is_flag=True, help="Leave out the timing tables.")
 @click.option(
+    "--ci",
+    is_flag=True,
+    help="Show each value with its interval (results scored with --ci) and mark rows not significantly "
+    "different from each column's best.",
+)
+@click.option(
     "--check",
     "check_",
     is_flag=True,
@@ -65,7 +71,7 @@ def save_result_copy(result: RunResult, row: str, result_stem: str, base: Path) 
     show_default=True,
     help="With --check: the folder of generated tables.",
 )
-def leaderboard(results_dirs, datasets, fmt, out, no_timing, check_, tables_dir):
+def leaderboard(results_dirs, datasets, fmt, out, no_timing, ci, check_, tables_dir):
     """Accuracy tables (one per dataset, split, protocol and file list) and timing tables (one per device).
 
     RESULTS_DIRS: folders (or files) holding results as 'run', 'score' and 'bench' wrote them: runs folders
@@ -91,7 +97,7 @@ def leaderboard(results_dirs, datasets, fmt, out, no_timing, check_, tables_dir)
     dirs = list(results_dirs) or [p for p in (Path("runs"), Path("leaderboards") / "results") if p.exists()]
     if not dirs:
         raise DbdbenchError("no results folder given, and neither runs/ nor leaderboards/results/ exists here")
-    spec = Spec([d.as_posix() for d in dirs], list(datasets), fmt, not no_timing, out.as_posix() if out else None)
+    spec = Spec([d.as_posix() for d in dirs], list(datasets), fmt, not no_timing, out.as_posix() if out else None, ci)
     text, board, warnings = build(spec)
     for warning in warnings:
         err_console().print(f"warning: {warning}")

@@ -18,6 +18,7 @@ from .common import (
     protocol_options,
     warn_plugin_failures,
 )
+from .compare import ci_options, ci_settings
 from .leaderboard import save_options, save_result_copy
 
 
@@ -46,6 +47,7 @@ from .leaderboard import save_options, save_result_copy
 @click.option("--kind", type=click.Choice(["handcrafted", "learned"]), help="The method's kind, for leaderboards.")
 @click.option("--paper", help="The method's paper, e.g. 'Zhao et al., TIP 2021', for leaderboards.")
 @click.option("--training-data", help="What the method was trained on, for leaderboards.")
+@ci_options
 @save_options
 def score(
     maps_dir,
@@ -73,6 +75,7 @@ def score(
     if name is not None and (not name.strip() or "/" in name or name.startswith(".")):
         raise DbdbenchError(f"--name {name!r}: expected a name usable as a file name (no '/', not starting with '.')")
     protocol = protocol_from(kw)
+    ci = ci_settings(kw)
     subset = kw.pop("subset")
     dataset = dataset_from(kw)
     listing = list_samples(dataset, subset=subset)
@@ -93,6 +96,7 @@ def score(
             workers=workers,
             method=method,
             progress=advance,
+            ci=ci,
         )
     stem = result_name(dataset, protocol, None, subset)
     if out is not None:
@@ -119,6 +123,7 @@ def score(
 @click.option("--force", is_flag=True, help="Recompute maps even if cached.")
 @click.option("--skip-bad", is_flag=True, help="Skip images that fail and report them, instead of stopping.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@ci_options
 @save_options
 def run(
     method_id,
@@ -139,6 +144,7 @@ def run(
 
     warn_plugin_failures()
     protocol = protocol_from(kw)
+    ci = ci_settings(kw)
     subset = kw.pop("subset")
     dataset = dataset_from(kw, default_dataset="synth")  # the embedded default, as the README says
     listing = list_samples(dataset, subset=subset, limit=limit)
@@ -159,6 +165,7 @@ def run(
             workers=workers,
             result_stem=stem,
             progress=advance,
+            ci=ci,
         )
     if not as_json:
         err_console().print(f"maps and results in {run_dir}")

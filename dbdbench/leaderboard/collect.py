@@ -208,6 +208,8 @@ class Leaderboard:
     accuracy: list[AccuracyTable]
     timing: list[TimingTable]
     datasets: tuple[str, ...] = ()
+    #: ``--ci``: show each value's interval and mark rows not significantly different from the best.
+    ci: bool = False
 
     @property
     def n_results(self) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..metrics import METRICS
+from . import significance
 from .collect import AccuracyTable, Leaderboard, Row, TimingTable, _scalar_items, is_random_weights
 
 FORMATS = ("md", "csv", "latex", "html")
@@ -94,7 +95,9 @@ def method_cell(row: Row) -> Cell:
     return Cell(row.row + (SCORED_MARK if row.scored_maps else ""), code=True)
 
 
-def accuracy_sections(table: AccuracyTable) -> list[Section]:
+def accuracy_sections(table: AccuracyTable, ci: bool = False) -> list[Section]:
+    """The table of one dataset, split, protocol and file list; ``ci``: each value with its interval, and rows not
+    significantly different from each column's best marked (:mod:`.significance`)."""
     metrics, undefined = table.metrics, table.undefined
     split = f" · split `{table.split}`" if table.split else ""
     section = Section(f"{table.dataset}{split} · {image_count(table)} · protocol `{table.protocol.get('name')}`")
@@ -105,11 +108,13 @@ def accuracy_sections(table: AccuracyTable) -> list[Section]:
     ]
     columns = {m: [_fmt(r.metrics.get(m)) for r in table.rows] for m in metrics}
     best = {m: _best(columns[m], METRICS[m][1]) for m in metrics}
+    stats = significance.table_stats(table, columns) if ci else None
     rows = []
     for i, r in enumerate(table.rows):
+        texts = [significance.cell_text(stats, r.row, m, columns[m][i]) if stats else columns[m][i] for m in metrics]
         rows.append(
             [method_cell(r), Cell(r.kind), Cell(r.paper), Cell(r.training_data)]
-            + [Cell(columns[m][i], bold=i in best[m]) for m in metrics]
+            + [Cell(text, bold=i in best[m]) for m, text in zip(metrics, texts)]
         )
     section.grid = Grid(header, rows, [False] * 4 + [True] * len(metrics))
     if any(r.scored_maps for r in table.rows):
@@ -124,6 +129,8 @@ def accuracy_sections(table: AccuracyTable) -> list[Section]:
             section.notes.append(f"`{r.row}`: {r.n_skipped} images skipped (listed in its result file).")
         if is_random_weights(r.method):
             section.notes.append(f"`{r.row}`: untrained network with random weights; its accuracy means nothing.")
+    if stats is not None:
+        section.notes += significance.notes(stats, [r.row for r in table.rows])
     section.footer = _footer(table.versions, table.revisions)
     section.code = table.commands
     out = [section]
@@ -253,7 +260,7 @@ def document(board: Leaderboard) -> tuple[str, list[str], list[Section]]:
     ]
     sections: list[Section] = []
     for table in board.accuracy:
-        sections += accuracy_sections(table)
+        sections += accuracy_sections(table, ci=board.ci)
     for timing in board.timing:
         sections += timing_sections(timing)
     return title, intro, sections
@@ -354,9 +361,13 @@ def render_csv(board: Leaderboard, command: str | None = None) -> str:
             "random_weights",
         ]
     )
+    if board.ci:  # each metric's interval and whether it is not significantly different from the column's best
+        fields += [f"{m}_{k}" for m in metrics for k in ("ci_lo", "ci_hi", "tied_with_best")]
     writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     for t in board.accuracy:
+        shown = {m: [_fmt(r.metrics.get(m)) for r in t.rows] for m in t.metrics}
+        stats = significance.table_stats(t, shown) if board.ci else None
         for r in t.rows:
             row = {
                 "table": "accuracy",
@@ -373,6 +384,13 @@ def render_csv(board: Leaderboard, command: str | None = None) -> str:
                 "scored_maps": r.scored_maps,
             }
             row.update({m: repr(float(r.metrics[m])) for m in metrics if m in r.metrics})
+            if stats is not None:
+                for m in metrics:
+                    lo_hi = stats.intervals.get((r.row, m))
+                    if lo_hi is not None:
+                        row[f"{m}_ci_lo"], row[f"{m}_ci_hi"] = repr(lo_hi[0]), repr(lo_hi[1])
+                    if (r.row, m) in stats.tied:
+                        row[f"{m}_tied_with_best"] = stats.tied[(r.row, m)]
             writer.writerow(row)
     for tt in board.timing:
         for rid, rec, _ in tt.rows:
@@ -414,6 +432,7 @@ _LATEX_SPECIAL = {
     "†": r"\textsuperscript{\dag}",
     "‡": r"\textsuperscript{\ddag}",
     "·": r"$\cdot$",
+    "≈": r"$\approx$",
 }
 
 

@@ -68,6 +68,7 @@ def portable_result(result: RunResult, row: str) -> RunResult:
         created=None,
         run=RunInfo(result.run.device, result.run.workers) if result.run is not None else None,
         environment=dataclasses.replace(result.environment, platform=None),
+        per_image_data=None,  # named by save_result, which writes the copy's own
         portable=True,
     )
 
@@ -77,9 +78,17 @@ def result_file(base: str | Path, dataset: str, row: str, variant: str = "") -> 
 
 
 def save_result(result: RunResult, row: str, variant: str = "", base: str | Path = DEFAULT_DIR) -> Path:
-    """Write the portable copy of ``result`` for row ``row``; ``variant`` is e.g. ``.te1.ddffnet``."""
+    """Write the portable copy of ``result`` for row ``row``; ``variant`` is e.g. ``.te1.ddffnet``. Its per-image
+    data, when the result carries it, goes beside it (``<row><variant>.per_image.npz``), for ``compare`` and the
+    paired significance marks of ``leaderboard --ci``."""
+    from ..stats import sidecar_name
+
     path = result_file(base, result.dataset_name, row, variant)
-    atomic_write_json(path, portable_result(result, row).to_json())
+    copy_ = portable_result(result, row)
+    if result.per_image is not None:
+        copy_.per_image_data = sidecar_name(path)
+        result.per_image.write(path.parent / copy_.per_image_data)
+    atomic_write_json(path, copy_.to_json())
     return path
 
 

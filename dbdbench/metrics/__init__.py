@@ -6,7 +6,7 @@ keeps the per-image values; :func:`prepare` applies a protocol to raw arrays.
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 from typing import Protocol as TypingProtocol
 
 import numpy as np
@@ -15,6 +15,9 @@ from ..protocols import METRIC_KEYS, Protocol
 from .coc_bands import CocBand, CocBands
 from .measures import MAE, AdaptiveF, FixedF, FScore1, ThresholdCurves, f_beta, precision_recall
 from .pair import PreparedPair, focus_gt, prepare
+
+if TYPE_CHECKING:
+    from ..stats import PerImageData, Resampling
 
 #: What each headline metric means and which direction is better (never inferred from the name).
 METRICS = {
@@ -45,7 +48,12 @@ class Scores(_ScoresRequired, total=False):
 
 
 class Measure(TypingProtocol):
-    """What every scalar measure is: fed one prepared pair at a time, asked for its aggregate at the end."""
+    """What every scalar measure is: fed one prepared pair at a time, asked for its aggregate at the end.
+
+    A measure should also have ``resampling() -> dict[str, Resampling]``: for each metric it reports, the
+    per-image parts (values its ``step`` returned, or the histograms) and how their means give the metric, so
+    ``--ci`` and ``compare`` can recompute it on resampled images (:mod:`dbdbench.stats.bootstrap`).
+    """
 
     def step(self, pair: PreparedPair) -> dict[str, float]: ...
 
@@ -54,7 +62,7 @@ class Measure(TypingProtocol):
 
 class Evaluator:
     """Score a stream of images under one protocol; memory does not grow with the number of images
-    (apart from one small per-image record)."""
+    (apart from one small per-image record and a 2 x 256 histogram per image)."""
 
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
@@ -62,6 +70,8 @@ class Evaluator:
         self.scalars: list[Measure] = [MAE(protocol), AdaptiveF(protocol), FixedF(protocol), FScore1(protocol)]
         self.coc_bands: CocBands | None = None
         self.per_image: list[dict[str, Any]] = []
+        #: Each image's 2 x 256 histogram (4 KiB): what the curves' bootstrap resamples.
+        self.histograms: list[np.ndarray] = []
 
     def step(self, stem: str, pair: PreparedPair, coc: np.ndarray | None = None) -> dict[str, Any]:
         record: dict[str, Any] = {"stem": stem}
@@ -69,12 +79,28 @@ class Evaluator:
             record.update(measure.step(pair))
         record.update(self.curves.step(pair))
         record["gt_positive_fraction"] = pair.n_positive / pair.n_pixels
+        self.histograms.append(pair.hist)
         if coc is not None:
             if self.coc_bands is None:
                 self.coc_bands = CocBands(self.protocol)
             self.coc_bands.step(pair, coc)
         self.per_image.append(record)
         return record
+
+    def per_image_data(self) -> PerImageData:
+        """Per-image parts of every metric (histograms and per-image values), to recompute them on resamples."""
+        from ..stats import PerImageData
+
+        return PerImageData.from_records(self.per_image, self.histograms)
+
+    def resampling(self) -> dict[str, Resampling]:
+        """How each metric is recomputed on a resample of images, from every measure that says so."""
+        specs: dict[str, Resampling] = {}
+        for measure in (*self.scalars, self.curves):
+            declared = getattr(measure, "resampling", None)
+            if declared is not None:
+                specs.update(declared())
+        return specs
 
     def results(self) -> Scores:
         metrics: dict[str, float] = {}

@@ -3,7 +3,10 @@
 Each class sees a :class:`~dbdbench.metrics.pair.PreparedPair` per image in
 ``step`` (returning that image's values, kept for ``per_image.csv``) and gives
 the dataset-level value in ``results``. Running sums, not lists of arrays, so
-memory stays flat however many images are scored.
+memory stays flat however many images are scored. ``resampling`` says how that
+value is recomputed from per-image parts on a resample of the images (the
+bootstrap of ``--ci`` and ``compare``, :mod:`dbdbench.stats.bootstrap`); a new
+measure declares it too, or its metric gets no interval.
 
 Conventions (stated once, here): precision is 0 where nothing is predicted
 positive; recall is 0 where the GT has no positive pixel; F is 0 where
@@ -15,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..protocols import Protocol
+from ..stats.bootstrap import Resampling
 from .pair import PreparedPair
 
 THRESHOLDS = np.arange(256)
@@ -36,6 +40,18 @@ def precision_recall(tp, predicted, n_positive):
     precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
     recall = tp / n_positive if n_positive > 0 else np.zeros_like(tp)
     return precision, recall
+
+
+def curves_of(hist: np.ndarray, beta2: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-image precision, recall and F curves (each (n, 256)) from (n, 2, 256) histograms: the same arithmetic
+    as :meth:`ThresholdCurves.step`, for every image at once (the bootstrap's per-image parts)."""
+    hist = np.asarray(hist)
+    tp = np.cumsum(hist[:, 1, ::-1], axis=1)[:, ::-1].astype(np.float64)
+    predicted = tp + np.cumsum(hist[:, 0, ::-1], axis=1)[:, ::-1]
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    n_positive = tp[:, :1]  # t = 0: every pixel counts, so tp there is the number of positive pixels
+    recall = np.divide(tp, n_positive, out=np.zeros_like(tp), where=n_positive > 0)
+    return precision, recall, f_beta(precision, recall, beta2)
 
 
 class ThresholdCurves:
@@ -76,6 +92,32 @@ class ThresholdCurves:
         f = np.asarray(self.curves()["f"])
         return {"f_max": float(f.max()), "f_mean": float(f.mean())}
 
+    def resampling(self) -> dict[str, Resampling]:
+        """f_max and f_mean from resampled per-image curves: F curves (aggregation "image") or P and R curves
+        ("curve"), recomputed from the histograms; one shared parts function, so one matrix product."""
+        beta2 = self.protocol.beta2
+        if self.protocol.aggregation == "image":
+
+            def parts(data):
+                return curves_of(data.hist, beta2)[2]
+
+            def curve(means):
+                return means
+
+        else:
+
+            def parts(data):
+                precision, recall, _ = curves_of(data.hist, beta2)
+                return np.concatenate([precision, recall], axis=1)
+
+            def curve(means):
+                return f_beta(means[:, :256], means[:, 256:], beta2)
+
+        return {
+            "f_max": Resampling(parts, lambda means: curve(means).max(axis=1)),
+            "f_mean": Resampling(parts, lambda means: curve(means).mean(axis=1)),
+        }
+
 
 class _ThresholdF:
     """F at one per-image threshold on the continuous score, aggregated per the protocol."""
@@ -104,6 +146,14 @@ class _ThresholdF:
         if self.protocol.aggregation == "image":
             return {self.key: self.sum_f / n}
         return {self.key: float(f_beta(self.sum_p / n, self.sum_r / n, self.protocol.beta2))}
+
+    def resampling(self) -> dict[str, Resampling]:
+        """The mean of per-image F, or ("curve") the F of the mean per-image precision and recall."""
+        if self.protocol.aggregation == "image":
+            return {self.key: Resampling.mean_of(self.key)}
+        beta2 = self.protocol.beta2
+        columns = (f"{self.key}_precision", f"{self.key}_recall")
+        return {self.key: Resampling.of_columns(columns, lambda means: f_beta(means[:, 0], means[:, 1], beta2))}
 
 
 class AdaptiveF(_ThresholdF):
@@ -149,6 +199,9 @@ class FScore1:
     def results(self) -> dict[str, float]:
         return {self.key: self.total / max(self.n, 1)}
 
+    def resampling(self) -> dict[str, Resampling]:
+        return {self.key: Resampling.mean_of(self.key)}
+
 
 class MAE:
     """Mean absolute error between the continuous score and the binary GT, averaged over images."""
@@ -165,3 +218,6 @@ class MAE:
 
     def results(self) -> dict[str, float]:
         return {"mae": self.total / max(self.n, 1)}
+
+    def resampling(self) -> dict[str, Resampling]:
+        return {"mae": Resampling.mean_of("mae")}
