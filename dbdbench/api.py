@@ -20,6 +20,7 @@ from .mapcache import config_key
 from .metrics import Scores
 from .options import resolve_options
 from .plugins import get_registry
+from .polarity import MapCheck, MapPolarityCheck, check_declared_gt, polarity_warnings
 from .protocols import Protocol
 from .results import RunInfo, RunResult, StemList, Timing, build_result, write_result
 from .runner import WARM_UP_NOTE, build_method, dataset_dir_name, method_dir_name, run_predictions
@@ -82,6 +83,7 @@ class _Scored:
     missing: list[str]  # listed stems with no map
     maps: dict[str, Path]  # every map in the folder, by stem
     data: PerImageData  # every metric's per-image parts: what --ci, compare and leaderboard --ci resample
+    polarity: MapCheck | None = None  # whether the maps look inverted against the GT (dbdbench.polarity)
 
 
 def _score_folder(
@@ -117,6 +119,7 @@ def _score_folder(
         )
     if not items:
         raise DbdbenchError(f"{maps_dir}: no map matches any GT image (map names must be <stem>{map_suffix}.<ext>)")
+    polarity = MapPolarityCheck()
     evaluator, skipped = score_items(
         items,
         protocol,
@@ -125,10 +128,19 @@ def _score_folder(
         workers=workers,
         skip_bad=skip_bad,
         on_progress=progress,
+        polarity=polarity,
     )
     if not evaluator.per_image:
         raise DbdbenchError(f"{maps_dir}: every map was skipped as unreadable; nothing to score")
-    return _Scored(evaluator.results(), evaluator.per_image, skipped, missing, maps, evaluator.per_image_data())
+    return _Scored(
+        evaluator.results(),
+        evaluator.per_image,
+        skipped,
+        missing,
+        maps,
+        evaluator.per_image_data(),
+        polarity=polarity.result(),
+    )
 
 
 def _with_data(result: RunResult, scored: _Scored, protocol: Protocol, ci: BootstrapSettings | None) -> RunResult:
@@ -180,6 +192,13 @@ def score_maps(
         missing_maps=StemList.of(scored.missing),
         # maps in the folder that match no listed GT image: not scored, but reported (a misnamed map shows up here)
         extra_maps=_extra_maps(scored.maps, listing),
+        warnings=polarity_warnings(
+            dataset=dataset,
+            maps=scored.polarity,
+            gt=check_declared_gt(dataset, listing.samples, protocol.gt_threshold),
+            source="score",
+            map_polarity=map_polarity,
+        ),
     )
     return _with_data(result, scored, protocol, ci), scored.per_image
 
@@ -315,6 +334,13 @@ def run_method(
             maps_reused=outcome.reused,
         ),
         device=device,
+        warnings=polarity_warnings(
+            dataset=dataset,
+            maps=scored.polarity,
+            gt=check_declared_gt(dataset, done.samples, protocol.gt_threshold),
+            source="run",
+            method_id=method_id,
+        ),
     )
     _with_data(result, scored, protocol, ci)
     write_result(run_dir, result, scored.per_image, outcome.times, name=result_stem)

@@ -306,6 +306,9 @@ class RunResult:
     ci: dict[str, Any] | None = None
     #: The per-image data file beside the result (``per_image.npz``), when one was written.
     per_image_data: str | None = None
+    #: Advisory findings about the inputs (:mod:`dbdbench.polarity`): each a record with ``check`` and a one-line
+    #: ``message``; written only when there is one, and never a reason to change a number.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     portable: bool = False
     schema: int = SCHEMA_VERSION
     #: The per-image data itself, in memory (not part of ``result.json``): set by scoring, or read from the file.
@@ -341,6 +344,8 @@ class RunResult:
         if self.per_image_data is not None:
             out["per_image_data"] = self.per_image_data
         out["skipped"] = self.skipped
+        if self.warnings:
+            out["warnings"] = self.warnings
         if not self.portable:
             out["timing"] = self.timing.to_json() if self.timing is not None else None
         for key, stems in (("missing_maps", self.missing_maps), ("extra_maps", self.extra_maps)):
@@ -394,6 +399,7 @@ class RunResult:
             run=RunInfo.from_json(run) if run is not None else None,
             ci=obj["ci"] if isinstance(obj.get("ci"), dict) else None,
             per_image_data=obj["per_image_data"] if isinstance(obj.get("per_image_data"), str) else None,
+            warnings=obj["warnings"] if isinstance(obj.get("warnings"), list) else [],
             portable="timing" not in obj,
         )
 
@@ -410,6 +416,7 @@ def build_result(
     timing: Timing | None = None,
     run: RunInfo | None = None,
     device: str | None = None,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> RunResult:
     """The one place a result is made, from everything it records: ``score`` passes what it scored, ``run`` also
     its timing, its run record and the device that ran. The environment, command line and time are taken here."""
@@ -429,6 +436,7 @@ def build_result(
         command=command_line(),
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         run=run,
+        warnings=list(warnings or []),
     )
 
 

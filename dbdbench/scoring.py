@@ -20,6 +20,7 @@ import numpy as np
 from .errors import DbdbenchError, InputError
 from .io import read_array, read_gray
 from .metrics import Evaluator, prepare
+from .polarity import MapPolarityCheck
 from .protocols import Protocol
 
 
@@ -67,8 +68,12 @@ def score_items(
     workers: int = 2,
     skip_bad: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    polarity: MapPolarityCheck | None = None,
 ) -> tuple[Evaluator, list[dict]]:
-    """Score every item; return the evaluator (aggregates + per-image rows) and the skipped items."""
+    """Score every item; return the evaluator (aggregates + per-image rows) and the skipped items.
+
+    ``polarity`` (:mod:`dbdbench.polarity`) sees every scored pair too, to tell whether the maps look inverted.
+    """
     items = list(items)
     evaluator = Evaluator(protocol)
     skipped: list[dict] = []
@@ -99,6 +104,8 @@ def score_items(
                 item.coc_path or item.map_path, f"CoC map shape {coc.shape} differs from GT shape {gt.shape}"
             )
         evaluator.step(item.stem, pair, coc)
+        if polarity is not None:
+            polarity.step(pair)
         if on_progress:
             on_progress(1)
     return evaluator, skipped

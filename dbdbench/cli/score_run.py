@@ -103,6 +103,7 @@ def score(
         write_result(out, result, per_image, name=stem)
     if save_to_leaderboard:
         save_result_copy(result, result.method["id"], stem, leaderboard_dir)
+    warn_result(result)
     present_result(result, as_json)
 
 
@@ -171,7 +172,14 @@ def run(
         err_console().print(f"maps and results in {run_dir}")
     if save_to_leaderboard:
         save_result_copy(result, method_row(method_id, options), stem, leaderboard_dir)
+    warn_result(result)
     present_result(result, as_json)
+
+
+def warn_result(result) -> None:
+    """The result's advisory warnings (a polarity that looks wrong, dbdbench.polarity), one line each on stderr."""
+    for warning in result.warnings:
+        err_console().print(f"warning: {warning['message']}")
 
 
 def method_row(method_id: str, options: dict) -> str:

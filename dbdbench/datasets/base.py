@@ -94,6 +94,9 @@ class Dataset:
             if gt_polarity not in ("focus", "blur"):
                 raise DatasetError(f"--gt-polarity {gt_polarity!r}: expected focus or blur")
             self.gt_polarity = cast(Polarity, gt_polarity)  # this copy's masks differ from the release's convention
+        #: True when the user declared the GT polarity (``--gt-polarity``; the ``folder`` dataset always does):
+        #: then :mod:`dbdbench.polarity` checks the declaration against the photos.
+        self.gt_polarity_declared = gt_polarity is not None
         self.root_given = root is not None
         self.root = Path(root).expanduser() if root is not None else self.default_root()
         self.options = options
