@@ -24,6 +24,9 @@ $(STAMP): pyproject.toml $(PLUGINS)
 # first use), each result saved to leaderboards/results/synth/, then leaderboards/synth.md from them.
 # Timing tables come from 'dbdbench bench' (leaderboards/make_leaderboards.sh timing), so the runs use
 # every core for throughput. The learned methods run with the weights their plugins ship.
+# Re-running it reproduces the committed numbers to the bit (any --workers; OpenBLAS kernels pinned on x86-64,
+# dbdbench/blas.py), and a result whose numbers did not change is kept as committed (only its provenance stamps
+# would differ), so on a fresh clone it leaves 'git status' clean (docs/reliability.md, reproducible numbers).
 DEMO_METHODS ?= gradient laplacian dct svd lbp hifst rtdbd selfgen
 DEMO_WORKERS ?= 2
 demo: $(STAMP)

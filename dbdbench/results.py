@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from . import __version__
+from .blas import description as blas_description
 from .io import atomic_write_json, atomic_write_text
 from .metrics import CORE_METRICS
 
@@ -164,6 +165,9 @@ class Environment:
     git_revision: str | None = None  # the checkout's short revision, '-dirty' when modified; None outside git
     python: str | None = None
     numpy: str | None = None
+    #: numpy's BLAS and the kernels it runs (``openblas 0.3.30 Haswell``): float32 products, and so the maps of
+    #: methods that use them, differ in their last bits between kernels (dbdbench/blas.py pins them)
+    blas: str | None = None
     torch: str | None = None
     platform: str | None = None  # left out of portable copies (and then not written)
     cpu: str | None = None
@@ -180,6 +184,7 @@ class Environment:
             git_revision=_git_revision(),
             python=platform.python_version(),
             numpy=np.__version__,
+            blas=blas_description(),
             torch=_package_version("torch"),
             platform=platform.platform(),
             cpu=_cpu_name(),
@@ -195,7 +200,7 @@ class Environment:
         return env
 
     def to_json(self) -> dict[str, Any]:
-        return _json_of(self, optional=("platform", "torch_threads"))
+        return _json_of(self, optional=("platform", "torch_threads", "blas"))
 
     @classmethod
     def from_json(cls, obj: Any) -> Environment:

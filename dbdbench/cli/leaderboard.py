@@ -37,10 +37,15 @@ def save_options(fn):
 
 
 def save_result_copy(result: RunResult, row: str, result_stem: str, base: Path) -> Path:
-    from ..leaderboard.store import save_result, variant_of
+    from ..leaderboard.store import save_result_if_changed, variant_of
 
-    path = save_result(result, row, variant_of(result_stem), base)
-    err_console().print(f"saved to the leaderboard: {path}")
+    path, kept = save_result_if_changed(result, row, variant_of(result_stem), base)
+    if kept:
+        err_console().print(
+            f"leaderboard copy unchanged, kept as it is (only its provenance stamps would differ): {path}"
+        )
+    else:
+        err_console().print(f"saved to the leaderboard: {path}")
     return path
 
 

@@ -9,8 +9,13 @@ method id plus its non-default options (``lbp``, ``lbp@refine=true``) or the ``s
 A portable copy keeps the provenance (protocol, dataset record with its file-list hash and image count,
 method with options, version and weights provenance, environment, git revision, command) and drops what
 only describes one machine's files or one run's cache state: absolute paths, the creation time, the
-platform string, and the run's own timing (timing tables come from ``bench``). So re-running the same
-command at the same revision on the same kind of machine rewrites the same bytes.
+platform string, and the run's own timing (timing tables come from ``bench``).
+
+Saving over an existing copy whose content would change only in its provenance stamps (:data:`PROVENANCE`:
+the environment with versions and git revision, the command line, the run's device and workers) keeps the
+existing file, so re-running a committed command that reproduces its numbers (``make demo`` on a fresh
+clone) leaves the checkout clean; the copy always records where its numbers were first made. A copy made
+from a modified checkout (git revision ``-dirty``) is replaced by a clean one all the same.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from ..io import atomic_write_json
+from ..io import _json_default, atomic_write_json
 from ..results import RunInfo, RunResult
 
 DEFAULT_DIR = Path("leaderboards") / "results"
@@ -80,16 +85,56 @@ def result_file(base: str | Path, dataset: str, row: str, variant: str = "") -> 
 def save_result(result: RunResult, row: str, variant: str = "", base: str | Path = DEFAULT_DIR) -> Path:
     """Write the portable copy of ``result`` for row ``row``; ``variant`` is e.g. ``.te1.ddffnet``. Its per-image
     data, when the result carries it, goes beside it (``<row><variant>.per_image.npz``), for ``compare`` and the
-    paired significance marks of ``leaderboard --ci``."""
+    paired significance marks of ``leaderboard --ci``. An existing copy that only its provenance would change
+    is kept (:func:`save_result_if_changed`)."""
+    return save_result_if_changed(result, row, variant, base)[0]
+
+
+def save_result_if_changed(
+    result: RunResult, row: str, variant: str = "", base: str | Path = DEFAULT_DIR
+) -> tuple[Path, bool]:
+    """:func:`save_result`, also saying whether the existing copy was kept (same content apart from provenance)."""
     from ..stats import sidecar_name
 
     path = result_file(base, result.dataset_name, row, variant)
     copy_ = portable_result(result, row)
     if result.per_image is not None:
         copy_.per_image_data = sidecar_name(path)
-        result.per_image.write(path.parent / copy_.per_image_data)
-    atomic_write_json(path, copy_.to_json())
-    return path
+        result.per_image.write(path.parent / copy_.per_image_data)  # the same data always gives the same bytes
+    new = copy_.to_json()
+    if provenance_only_change(path, new):
+        return path, True
+    atomic_write_json(path, new)
+    return path, False
+
+
+#: The parts of a result that say where and how it was made, not what it measured: a saved copy differing from
+#: a new one only here is not rewritten.
+PROVENANCE = ("environment", "command", "run")
+
+
+def provenance_only_change(path: Path, new: dict[str, Any]) -> bool:
+    """Whether the copy at ``path`` has everything of ``new`` outside :data:`PROVENANCE`, exactly (every number
+    to the bit), and was not made from a modified checkout when ``new`` is not."""
+    import json
+
+    try:
+        old = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(old, dict):
+        return False
+    new = json.loads(json.dumps(new, default=_json_default))  # as written: tuples become lists, numpy numbers floats
+
+    def revision(obj: dict[str, Any]) -> str:
+        env = obj.get("environment")
+        return str(env.get("git_revision") or "") if isinstance(env, dict) else ""
+
+    if revision(old).endswith("-dirty") and not revision(new).endswith("-dirty"):
+        return False
+    return {k: v for k, v in old.items() if k not in PROVENANCE} == {
+        k: v for k, v in new.items() if k not in PROVENANCE
+    }
 
 
 def variant_of(result_stem: str) -> str:
