@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml $(PLUGINS)
 # The main job on the embedded default dataset: every method on the synthetic test split (generated on
 # first use), each result saved to leaderboards/results/synth/, then leaderboards/synth.md from them.
 # Timing tables come from 'dbdbench bench' (leaderboards/make_leaderboards.sh timing), so the runs use
-# every core for throughput. The learned methods run with the weights their plugins ship.
+# every core for throughput. The learned methods run with the weights their plugins ship. Every result
+# carries 95% bootstrap intervals (--ci), which the table shows (leaderboard --ci; docs/results.md).
 # Re-running it reproduces the committed numbers to the bit (any --workers; OpenBLAS kernels pinned on x86-64,
 # dbdbench/blas.py), and a result whose numbers did not change is kept as committed (only its provenance stamps
 # would differ), so on a fresh clone it leaves 'git status' clean (docs/reliability.md, reproducible numbers).
@@ -31,10 +32,10 @@ DEMO_METHODS ?= gradient laplacian dct svd lbp hifst rtdbd selfgen
 DEMO_WORKERS ?= 2
 demo: $(STAMP)
 	@for m in $(DEMO_METHODS); do \
-		echo "== dbdbench run --method $$m --dataset synth --workers $(DEMO_WORKERS) --save-to-leaderboard" >&2; \
-		$(BIN)/dbdbench run --method $$m --dataset synth --workers $(DEMO_WORKERS) --save-to-leaderboard || exit $$?; \
+		echo "== dbdbench run --method $$m --dataset synth --workers $(DEMO_WORKERS) --ci 0.95 --save-to-leaderboard" >&2; \
+		$(BIN)/dbdbench run --method $$m --dataset synth --workers $(DEMO_WORKERS) --ci 0.95 --save-to-leaderboard || exit $$?; \
 	done
-	$(BIN)/dbdbench leaderboard leaderboards/results --dataset synth --out leaderboards/synth.md
+	$(BIN)/dbdbench leaderboard leaderboards/results --dataset synth --ci --out leaderboards/synth.md
 
 # Lint, format and type checks, the test suite, then the committed tables against the committed results
 # (what CI runs: .ci/run), so CI keeps the code as clean as review left it.

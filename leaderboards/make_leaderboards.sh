@@ -22,6 +22,8 @@ METHODS="${METHODS:-gradient laplacian dct svd lbp hifst rtdbd selfgen}"
 # Methods whose latency 'bench' measures for the timing tables.
 TIMING_METHODS="${TIMING_METHODS:-$METHODS}"
 CUHK_SAMPLES=leaderboards/subsets/cuhk-samples.txt
+# Every result carries 95% bootstrap intervals of its metrics, and the tables show them (docs/results.md).
+CI=(--ci 0.95)
 
 say() { echo "== $*" >&2; }
 
@@ -46,9 +48,9 @@ released() {
                --name hifst-released --kind handcrafted --paper "Golestaneh & Karam, CVPR 2017 (released maps)")
   for p in $CUHK_PROTOCOLS; do
     say "score HiFST's maps, protocol $p"
-    "$BIN" score "${hifst[@]}" --split defocus --protocol "$p" --save-to-leaderboard > /dev/null
-    "$BIN" score "${hifst[@]}" --split te1 --protocol "$p" --save-to-leaderboard > /dev/null
-    "$BIN" score "${hifst[@]}" --subset "$CUHK_SAMPLES" --protocol "$p" --save-to-leaderboard > /dev/null
+    "$BIN" score "${hifst[@]}" --split defocus --protocol "$p" "${CI[@]}" --save-to-leaderboard > /dev/null
+    "$BIN" score "${hifst[@]}" --split te1 --protocol "$p" "${CI[@]}" --save-to-leaderboard > /dev/null
+    "$BIN" score "${hifst[@]}" --subset "$CUHK_SAMPLES" --protocol "$p" "${CI[@]}" --save-to-leaderboard > /dev/null
   done
   for p in $PROTOCOLS; do
     say "score AENet's and EFENet's maps, protocol $p"
@@ -57,7 +59,7 @@ released() {
       for ds in dut xu100; do
         "$BIN" score --maps "$DATA/results/$lower/$ds" --dataset "$ds" --root "$DATA/$ds" --protocol "$p" \
           --name "$method" --kind learned --paper "Zhao, Hou, He & Lu, TIP 2021 (DENets, released maps)" \
-          --save-to-leaderboard > /dev/null
+          "${CI[@]}" --save-to-leaderboard > /dev/null
       done
     done
   done
@@ -69,10 +71,10 @@ samples() {
     for p in $PROTOCOLS; do
       say "run $m on the samples, protocol $p"
       case " $CUHK_PROTOCOLS " in *" $p "*)
-        "$BIN" run --method "$m" --dataset cuhk --root "$DATA/cuhk" --subset "$CUHK_SAMPLES" --protocol "$p" --save-to-leaderboard > /dev/null ;;
+        "$BIN" run --method "$m" --dataset cuhk --root "$DATA/cuhk" --subset "$CUHK_SAMPLES" --protocol "$p" "${CI[@]}" --save-to-leaderboard > /dev/null ;;
       esac
-      "$BIN" run --method "$m" --dataset dut --root "$DATA/dut" --protocol "$p" --save-to-leaderboard > /dev/null
-      "$BIN" run --method "$m" --dataset xu100 --root "$DATA/xu100" --protocol "$p" --save-to-leaderboard > /dev/null
+      "$BIN" run --method "$m" --dataset dut --root "$DATA/dut" --protocol "$p" "${CI[@]}" --save-to-leaderboard > /dev/null
+      "$BIN" run --method "$m" --dataset xu100 --root "$DATA/xu100" --protocol "$p" "${CI[@]}" --save-to-leaderboard > /dev/null
     done
   done
 }
@@ -80,9 +82,9 @@ samples() {
 # The tables, from the committed results only.
 tables() {
   for ds in cuhk dut xu100; do
-    "$BIN" leaderboard "$LB" --dataset "$ds" --no-timing --out "leaderboards/$ds.md"
+    "$BIN" leaderboard "$LB" --dataset "$ds" --no-timing --ci --out "leaderboards/$ds.md"
   done
-  "$BIN" leaderboard "$LB" --dataset synth --out leaderboards/synth.md
+  "$BIN" leaderboard "$LB" --dataset synth --ci --out leaderboards/synth.md
   readme
 }
 
