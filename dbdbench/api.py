@@ -203,6 +203,38 @@ def score_maps(
     return _with_data(result, scored, protocol, ci), scored.per_image
 
 
+def score_maps_all(
+    maps_dir: str | Path,
+    dataset: Dataset,
+    listing: Listing,
+    protocols: list[Protocol],
+    **kwargs: Any,
+) -> tuple[dict[str, tuple[RunResult, list[dict]]], dict[str, str]]:
+    """:func:`score_maps` under each of ``protocols`` (same keyword arguments): per protocol name its result and
+    per-image rows, and apart the protocols that refused these files (name -> one-line reason, e.g. a GT size the
+    protocol's resize rule does not accept), so one refusal does not hide the others' numbers. An unreadable
+    file stops everything, as it does for one protocol; so does every protocol refusing (the first reason)."""
+    from .errors import InputError
+
+    scored: dict[str, tuple[RunResult, list[dict]]] = {}
+    refused: dict[str, str] = {}
+    first: DbdbenchError | None = None
+    for protocol in protocols:
+        try:
+            method = kwargs.get("method")
+            scored[protocol.name] = score_maps(
+                maps_dir, dataset, listing, protocol, **{**kwargs, "method": dict(method) if method else None}
+            )
+        except InputError:
+            raise
+        except DbdbenchError as exc:
+            refused[protocol.name] = str(exc)
+            first = first or exc
+    if not scored and first is not None:
+        raise first
+    return scored, refused
+
+
 def _extra_maps(maps: dict[str, Path], listing: Listing) -> StemList:
     listed = {s.stem for s in listing.samples}
     return StemList.of(sorted(stem for stem in maps if stem not in listed))

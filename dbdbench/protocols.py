@@ -145,7 +145,10 @@ class Protocol:
         out = replace(
             self, name=f"{self.name}+custom", description=f"{self.description} Overridden: {label}.", **changed
         )
-        out.validate()
+        try:
+            out.validate()
+        except DbdbenchError as exc:
+            raise DbdbenchError(f"protocol {self.name!r} with {label}: {exc}") from None
         return out
 
     def validate(self) -> None:
@@ -263,6 +266,28 @@ PROTOCOLS: dict[str, Protocol] = {
             source_metrics=("mae", "f_adaptive"),
             expects="maps at GT resolution or smaller (the notebook upsamples its 320x320 output bilinearly to the "
             "GT); DUT's 500 test images, or its CUHK test list",
+        ),
+        Protocol(
+            name="evp",
+            description="Explicit Visual Prompting (Liu et al., CVPR 2023) test.py with eval_type fmeasure "
+            "(utils.calc_fmeasure): depth-distillation's rule at 320x320, the GT resized to 320x320 with NEAREST; "
+            "TP, FP and FN pooled over each test batch of 4 images, F averaged over the batches (weighted by "
+            "their size); MAE against the soft GT, averaged per image.",
+            gt_rule="adaptive",
+            adaptive_rule="level",
+            adaptive_factor=1.5,
+            quantisation="floor",
+            aggregation="pixel",
+            pool_images=4,
+            mae_gt="soft",
+            resize="320x320",
+            gt_resize="nearest",
+            source="NiFangBaAGe/Explicit-Visual-Prompt test.py + utils.py (calc_fmeasure), "
+            "configs/test/test_defocus.yaml (batch_size 4), datasets/wrappers.py (ValDataset)",
+            source_metrics=("mae", "f_adaptive"),
+            expects="the network's 320x320 maps of DUT's 500 test images (dut500-gt), in file-name order: the "
+            "batches of 4 follow it; maps of another size are resized to 320x320 by Pillow (bicubic), which EVP "
+            "never does",
         ),
     )
 }

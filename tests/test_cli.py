@@ -92,7 +92,7 @@ def test_run_then_score_reproduces_bit_for_bit(tmp_path, folder_dataset):
         "created",
     ):
         assert key in result
-    assert set(result["metrics"]) == {"mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1"}
+    assert set(result["metrics"]) == {"mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1", "iou"}
     assert result["curves"]["threshold"] == list(range(256))
     assert result["timing"]["images_timed"] == 6
     assert result["method"]["plugin"] == "plugin_fixtures"
@@ -219,7 +219,7 @@ def test_list_commands_json():
     datasets = {d["name"]: d for d in json.loads(cli("list", "datasets", "--json").stdout)}
     assert datasets["cuhk"]["gt_polarity"] == "blur" and datasets["dut"]["gt_polarity"] == "focus"
     protocols = {p["name"] for p in json.loads(cli("list", "protocols", "--json").stdout)}
-    assert protocols == {"dbd", "sod", "sg", "ddffnet", "hifst"}
+    assert protocols == {"dbd", "sod", "sg", "ddffnet", "hifst", "dd", "evp"}
     metrics = {m["name"]: m["better"] for m in json.loads(cli("list", "metrics", "--json").stdout)}
     assert metrics["mae"] == "lower" and metrics["f_max"] == "higher"
 

@@ -333,3 +333,61 @@ def test_iou_on_released_hifst_maps_equals_port_of_test_iou1(real_shared, tmp_pa
         gts.append(write(tmp_path / f"{sample.stem}.png", 255 - raw))
     map_paths = [maps / f"{s.stem}_HiFSTBlurMap.png" for s in listing.samples]
     assert result.metrics["iou"] == pytest.approx(iou1_port(map_paths, gts), abs=1e-12)
+
+
+# ---------------------------------------------------------------- Explicit-Visual-Prompt utils.calc_fmeasure
+
+
+def evp_port(map_paths, gt_paths, batch_size=4):
+    """test.py's eval_psnr with eval_type 'fmeasure': ValDataset resizes each mask to 320x320 with NEAREST and
+    ToTensor's it (float32 / 255); the map stands for the network's 320x320 sigmoid output; calc_fmeasure runs
+    per batch of ``batch_size`` (file order), and Averager weights each batch by its size."""
+    from sklearn.metrics import precision_score, recall_score
+
+    f_avg = mae_avg = 0.0
+    n_avg = 0
+    for start in range(0, len(map_paths), batch_size):
+        batch = list(zip(map_paths, gt_paths))[start : start + batch_size]
+        mae, preds, gts = [], [], []
+        for map_path, gt_path in batch:
+            mask = Image.open(gt_path).convert("L").resize((320, 320), Image.NEAREST)
+            gt_float = np.asarray(mask).astype(np.float32) / np.float32(255)
+            pred_float = np.asarray(Image.open(map_path).convert("L")).astype(np.float32) / np.float32(255)
+            h, w = pred_float.shape
+            mae.append(
+                sum(abs(float(gt_float[i, j]) - float(pred_float[i, j])) for i in range(h) for j in range(w)) / (w * h)
+            )
+            pred = np.uint8(pred_float * 255)
+            gt = np.uint8(gt_float * 255)
+            t_pred, t_gt = min(1.5 * np.mean(pred), 255), min(1.5 * np.mean(gt), 255)
+            preds.extend(1.0 if pred[i, j] > t_pred else 0.0 for i in range(h) for j in range(w))
+            gts.extend(1.0 if gt[i, j] > t_gt else 0.0 for i in range(h) for j in range(w))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            recall = np.float64(recall_score(gts, preds))
+            precision = np.float64(precision_score(gts, preds))
+            fmeasure = (1 + 0.3) * precision * recall / (0.3 * precision + recall)
+        n = len(batch)  # Averager.add(v, n): a running mean weighted by batch size
+        f_avg = (f_avg * n_avg + fmeasure * n) / (n_avg + n)
+        mae_avg = (mae_avg * n_avg + np.mean(mae) * n) / (n_avg + n)
+        n_avg += n
+    return float(mae_avg), float(f_avg)
+
+
+def test_evp_equals_port_of_calc_fmeasure_per_batch_of_4(tmp_path):
+    pytest.importorskip("sklearn")
+    rng = np.random.default_rng(41)
+    pairs = [
+        (smooth(rng, (320, 320), 0, 255), ellipse(rng, (320, 320), soft=True)),
+        (smooth(rng, (320, 320), 30, 220), ellipse(rng, (300, 400))),  # GT resized to 320x320 with NEAREST
+        (smooth(rng, (320, 320), 0, 255), np.zeros((200, 240), np.uint8)),  # empty GT
+        (smooth(rng, (320, 320), 60, 120), ellipse(rng, (427, 640), soft=True)),
+        (np.zeros((320, 320), np.uint8), ellipse(rng, (320, 320))),  # nothing predicted
+        (smooth(rng, (320, 320), 0, 255), ellipse(rng, (256, 256))),  # a last, partial batch of 2
+    ]
+    metrics, _, _, items = score(tmp_path, pairs, get_protocol("evp"))
+    mae, f = evp_port([it.map_path for it in items], [it.gt_path for it in items])
+    assert metrics["mae"] == pytest.approx(mae, abs=1e-7)  # the source's float32 GT and map
+    assert metrics["f_adaptive"] == pytest.approx(f, abs=1e-12)
+    pooled, _, _, _ = score(tmp_path / "one-pool", pairs, get_protocol("evp", pool_images=0))
+    assert pooled["f_adaptive"] != pytest.approx(f, abs=1e-6)  # the batches matter

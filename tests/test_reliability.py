@@ -821,7 +821,12 @@ def test_degenerate_gt_and_maps(tmp_path):
         )
         for r in rows:
             values = {k: float(v) for k, v in r[stem_of[kind]].items() if k != "stem" and v not in ("", None)}
-            assert all(np.isfinite(v) and -1e-9 <= v <= 1 + 1e-9 for v in values.values()), (kind, values)
+            # pixel counts (what pooled metrics sum: *_tp, *_fp, *_fn, *_predicted, n_positive, n_pixels) are
+            # whole numbers >= 0; every other per-image value is a rate in [0, 1]
+            counts = {k for k in values if k.endswith(("_tp", "_fp", "_fn", "_predicted")) or k.startswith("n_")}
+            assert all(values[k] >= 0 and values[k] == int(values[k]) for k in counts), (kind, values)
+            rates = [v for k, v in values.items() if k not in counts]
+            assert all(np.isfinite(v) and -1e-9 <= v <= 1 + 1e-9 for v in rates), (kind, values)
         c.ok("exit 0 both ways; per-image values finite in [0, 1]")
 
 

@@ -69,7 +69,8 @@ def protocol_options(fn):
             "--protocol",
             default="dbd",
             show_default=True,
-            help="Named scoring protocol (see 'dbdbench list protocols').",
+            help="Named scoring protocol (see 'dbdbench list protocols'); score also takes 'all' (every protocol, "
+            "side by side).",
         ),
         click.option("--positive", type=click.Choice(["focus", "blur"]), help="Override: which class is positive."),
         click.option(
@@ -90,31 +91,74 @@ def protocol_options(fn):
         ),
         click.option(
             "--aggregation",
-            type=click.Choice(["image", "curve"]),
-            help="Override: F of per-image curves, or of mean P/R.",
+            type=click.Choice(["image", "curve", "pixel"]),
+            help="Override: F of per-image curves, of mean P/R, or of counts pooled over every pixel.",
         ),
         click.option("--beta2", type=float, help="Override: beta^2 of the F-measure."),
+        click.option(
+            "--gt-rule",
+            type=click.Choice(["threshold", "adaptive"]),
+            help="Override: GT mask by --gt-threshold, or adaptive (8-bit GT > min(factor x mean, 255)).",
+        ),
+        click.option(
+            "--adaptive-rule",
+            type=click.Choice(["score", "level"]),
+            help="Override: f_adaptive at score >= min(factor x mean, 1), or 8-bit level > min(factor x mean, 255).",
+        ),
+        click.option(
+            "--mae-gt", type=click.Choice(["binary", "soft"]), help="Override: MAE against the binary or the soft GT."
+        ),
+        click.option(
+            "--pool-images",
+            type=click.IntRange(min=0),
+            help="Override: with --aggregation pixel, pool groups of this many images (0: all).",
+        ),
+        click.option(
+            "--gt-resize",
+            type=click.Choice(["none", "nearest"]),
+            help="Override: with --resize WxH, also resize the GT (Pillow NEAREST).",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
+_PROTOCOL_OVERRIDES = (
+    "positive",
+    "gt_threshold",
+    "minmax",
+    "quantisation",
+    "adaptive_factor",
+    "fixed_threshold",
+    "resize",
+    "aggregation",
+    "beta2",
+    "gt_rule",
+    "adaptive_rule",
+    "mae_gt",
+    "pool_images",
+    "gt_resize",
+)
+
+
 def protocol_from(kw):
     from ..protocols import get_protocol
 
-    keys = (
-        "positive",
-        "gt_threshold",
-        "minmax",
-        "quantisation",
-        "adaptive_factor",
-        "fixed_threshold",
-        "resize",
-        "aggregation",
-        "beta2",
-    )
-    return get_protocol(kw.pop("protocol"), **{k: kw.pop(k) for k in keys})
+    name = kw.pop("protocol")
+    if name == "all":
+        raise DbdbenchError("--protocol all is for 'dbdbench score' (every protocol side by side); give one protocol")
+    return get_protocol(name, **{k: kw.pop(k) for k in _PROTOCOL_OVERRIDES})
+
+
+def protocols_from(kw):
+    """The protocols ``--protocol`` names: one, or with 'all' every registered protocol (overrides apply to each)."""
+    from ..protocols import available_protocols, get_protocol
+
+    name = kw.pop("protocol")
+    overrides = {k: kw.pop(k) for k in _PROTOCOL_OVERRIDES}
+    names = list(available_protocols()) if name == "all" else [name]
+    return [get_protocol(n, **overrides) for n in names]
 
 
 def dataset_options(fn):
@@ -217,7 +261,7 @@ def present_result(result: RunResult, as_json: bool) -> None:
     table = Table(title=title)
     protocol = result.protocol
     extras = set(protocol.get("extra_metrics") or [])
-    keys = [k for k in ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1") if k in m]
+    keys = [k for k in ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1", "iou") if k in m]
     if "f_score1" in extras:  # shown only where the protocol's source defines it (ddffnet)
         keys.remove("f_score1")
     for k in keys:

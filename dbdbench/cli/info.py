@@ -20,7 +20,6 @@ def list_(what, as_json):
     """List registered methods or datasets, the named protocols, or the metrics."""
     from ..metrics import METRICS
     from ..plugins import get_registry
-    from ..protocols import PROTOCOLS
 
     warn_plugin_failures()
     reg = get_registry()
@@ -29,7 +28,7 @@ def list_(what, as_json):
     elif what == "datasets":
         rows = [dict(cls.info(), plugin=plugin) for _, (cls, plugin) in sorted(reg.datasets.items())]
     elif what == "protocols":
-        rows = [p.as_dict() for p in PROTOCOLS.values()]
+        rows = [dict(p.options(), plugin=plugin) for p, plugin in reg.protocols.values()]
     else:
         rows = [{"name": k, "meaning": v[0], "better": v[1]} for k, v in METRICS.items()]
     if as_json:
@@ -48,6 +47,7 @@ def list_(what, as_json):
             "aggregation",
             "source_metrics",
             "expects",
+            "plugin",
         ),
         "metrics": ("name", "better", "meaning"),
     }[what]

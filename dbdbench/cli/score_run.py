@@ -16,6 +16,7 @@ from .common import (
     progress_bar,
     protocol_from,
     protocol_options,
+    protocols_from,
     warn_plugin_failures,
 )
 from .compare import ci_options, ci_settings
@@ -74,7 +75,9 @@ def score(
     warn_plugin_failures()
     if name is not None and (not name.strip() or "/" in name or name.startswith(".")):
         raise DbdbenchError(f"--name {name!r}: expected a name usable as a file name (no '/', not starting with '.')")
-    protocol = protocol_from(kw)
+    every = kw.get("protocol") == "all"  # every protocol side by side (docs/protocols.md)
+    protocols = protocols_from(kw)
+    protocol = protocols[0]
     ci = ci_settings(kw)
     subset = kw.pop("subset")
     dataset = dataset_from(kw)
@@ -83,6 +86,27 @@ def score(
     method.update(
         {k: v for k, v in (("name", name), ("kind", kind), ("paper", paper), ("training_data", training_data)) if v}
     )
+    if every:
+        from .side_by_side import score_every_protocol
+
+        score_every_protocol(
+            maps_dir,
+            dataset,
+            listing,
+            protocols,
+            subset=subset,
+            out=out,
+            as_json=as_json,
+            save_to=leaderboard_dir if save_to_leaderboard else None,
+            map_suffix=map_suffix,
+            map_polarity=map_polarity,
+            allow_missing=allow_missing,
+            skip_bad=skip_bad,
+            workers=workers,
+            method=method,
+            ci=ci,
+        )
+        return
     with progress_bar("scoring", len(listing.samples)) as advance:
         result, per_image = score_maps(
             maps_dir,

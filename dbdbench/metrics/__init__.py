@@ -13,7 +13,18 @@ import numpy as np
 
 from ..protocols import METRIC_KEYS, Protocol
 from .coc_bands import CocBand, CocBands
-from .measures import MAE, AdaptiveF, FixedF, FScore1, ThresholdCurves, f_beta, precision_recall
+from .measures import (
+    MAE,
+    AdaptiveF,
+    FixedF,
+    FScore1,
+    IoU,
+    ThresholdCurves,
+    f_beta,
+    pooled_f,
+    pooled_iou,
+    precision_recall,
+)
 from .pair import PreparedPair, focus_gt, prepare
 
 if TYPE_CHECKING:
@@ -28,6 +39,10 @@ METRICS = {
     "mae": ("mean absolute error of the continuous map against the binary GT", "lower"),
     "f_score1": (
         "D-DFFNet's F_score1: per image, max of F at the fixed threshold and F with every pixel called positive",
+        "higher",
+    ),
+    "iou": (
+        "D-DFFNet's IoU: TP / (TP + FP + FN) at the fixed threshold, counts pooled over every pixel of the dataset",
         "higher",
     ),
 }
@@ -67,7 +82,13 @@ class Evaluator:
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
         self.curves = ThresholdCurves(protocol)
-        self.scalars: list[Measure] = [MAE(protocol), AdaptiveF(protocol), FixedF(protocol), FScore1(protocol)]
+        self.scalars: list[Measure] = [
+            MAE(protocol),
+            AdaptiveF(protocol),
+            FixedF(protocol),
+            FScore1(protocol),
+            IoU(protocol),
+        ]
         self.coc_bands: CocBands | None = None
         self.per_image: list[dict[str, Any]] = []
         #: Each image's 2 x 256 histogram (4 KiB): what the curves' bootstrap resamples.
@@ -79,6 +100,7 @@ class Evaluator:
             record.update(measure.step(pair))
         record.update(self.curves.step(pair))
         record["gt_positive_fraction"] = pair.n_positive / pair.n_pixels
+        record["n_positive"], record["n_pixels"] = pair.n_positive, pair.n_pixels  # the pooled metrics' parts
         self.histograms.append(pair.hist)
         if coc is not None:
             if self.coc_bands is None:
@@ -124,11 +146,14 @@ __all__ = [
     "Evaluator",
     "FScore1",
     "FixedF",
+    "IoU",
     "PreparedPair",
     "Scores",
     "ThresholdCurves",
     "f_beta",
     "focus_gt",
+    "pooled_f",
+    "pooled_iou",
     "precision_recall",
     "prepare",
 ]
