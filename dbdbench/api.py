@@ -7,15 +7,17 @@ code path and get identical numbers.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .datasets.base import Dataset, Listing, files_by_stem
+from .datasets.naming import common_suffix, examples
 from .datasets.real import subset as subset_listing
 from .devices import check_device, resolve_device
-from .errors import DatasetError, DbdbenchError
+from .errors import DatasetError, DbdbenchError, InputError
 from .mapcache import config_key
 from .metrics import Scores
 from .options import resolve_options
@@ -26,6 +28,7 @@ from .results import RunInfo, RunResult, StemList, Timing, build_result, write_r
 from .runner import WARM_UP_NOTE, build_method, dataset_dir_name, method_dir_name, run_predictions
 from .scoring import ScoreItem, score_items
 from .stats import BootstrapSettings, PerImageData, confidence_intervals
+from .wording import plural
 
 Progress = Callable[[int], None]
 
@@ -52,12 +55,14 @@ def open_dataset(
 
 
 def list_samples(dataset: Dataset, *, subset: str | Path | None = None, limit: int | None = None) -> Listing:
+    if limit is not None and limit < 1:  # before listing: a usage error comes before any dataset warning
+        raise DbdbenchError(f"--limit {limit}: expected a positive number")
     listing = dataset.list()
+    # How many the split holds before --subset/--limit: results on fewer say "20 of 200 images".
+    dataset.n_available = len(listing.samples)
     if subset is not None:
         listing = subset_listing(listing, subset)
     if limit is not None:
-        if limit < 1:
-            raise DbdbenchError(f"--limit {limit}: expected a positive number")
         listing = Listing(samples=listing.samples[:limit], orphan_images=[])
     if not listing.samples:
         raise DatasetError(f"dataset {dataset.name!r} ({dataset.root}): no samples to score")
@@ -70,6 +75,9 @@ def dataset_record(dataset: Dataset, listing: Listing, *, n_listed: int | None =
     record.update(n_images=len(listing.samples), file_list_hash=listing.file_list_hash())
     if n_listed is not None:
         record["n_listed"] = n_listed
+    available = getattr(dataset, "n_available", None)
+    if isinstance(available, int) and available != len(listing.samples):
+        record["n_available"] = available  # a --limit/--subset run: scored on part of the split
     return record
 
 
@@ -98,6 +106,7 @@ def _score_folder(
     skip_bad: bool,
     workers: int,
     progress: Progress | None,
+    bad_file_hint: Callable[[Path], str | None] | None = None,
 ) -> _Scored:
     if not maps_dir.is_dir():
         raise DbdbenchError(f"--maps {maps_dir}: not a folder")
@@ -114,22 +123,29 @@ def _score_folder(
     if missing and not allow_missing:
         example = f"{missing[0]}{map_suffix}.png"
         raise DbdbenchError(
-            f"{maps_dir}: {len(missing)} of {len(listing.samples)} GT images have no map (first expected: {example}); "
-            "check --map-suffix, or pass --allow-missing to score the rest"
+            f"{maps_dir}: {len(missing)} of {plural(len(listing.samples), 'GT image')} {'has' if len(missing) == 1 else 'have'}"
+            f" no map (first expected: {example}); {_naming_hint(dataset, missing, maps, map_suffix)}, or pass "
+            "--allow-missing to score the rest"
         )
     if not items:
         raise DbdbenchError(f"{maps_dir}: no map matches any GT image (map names must be <stem>{map_suffix}.<ext>)")
     polarity = MapPolarityCheck()
-    evaluator, skipped = score_items(
-        items,
-        protocol,
-        gt_polarity=dataset.gt_polarity,
-        map_polarity=map_polarity,
-        workers=workers,
-        skip_bad=skip_bad,
-        on_progress=progress,
-        polarity=polarity,
-    )
+    try:
+        evaluator, skipped = score_items(
+            items,
+            protocol,
+            gt_polarity=dataset.gt_polarity,
+            map_polarity=map_polarity,
+            workers=workers,
+            skip_bad=skip_bad,
+            on_progress=progress,
+            polarity=polarity,
+        )
+    except InputError as exc:  # a torn or unreadable file: name what to do about it
+        hint = bad_file_hint(exc.path) if bad_file_hint is not None else None
+        if hint is None:
+            raise
+        raise InputError(exc.path, f"{exc.problem}; {hint}") from None
     if not evaluator.per_image:
         raise DbdbenchError(f"{maps_dir}: every map was skipped as unreadable; nothing to score")
     return _Scored(
@@ -141,6 +157,19 @@ def _score_folder(
         evaluator.per_image_data(),
         polarity=polarity.result(),
     )
+
+
+def _naming_hint(dataset: Dataset, missing: list[str], maps: dict[str, Path], map_suffix: str) -> str:
+    """What to check when GT images find no map: the suffix that pairs the names, when there is one."""
+    found = f"found {examples(p.name for p in maps.values())}" if maps else "the folder has no image files"
+    if not map_suffix:
+        suffix = common_suffix(missing, maps)  # maps named <stem>_HiFSTBlurMap
+        if suffix is not None:
+            return f"{found}: add --map-suffix {shlex.quote(suffix)}"
+    suffix = common_suffix(maps, missing)  # GT named <stem>_gt, maps <stem>
+    if suffix is not None and "gt_suffix" in (dataset.accepted_options or {}):
+        return f"{found}: add --gt-suffix {shlex.quote(suffix)}"
+    return f"{found}; check --map-suffix"
 
 
 def _with_data(result: RunResult, scored: _Scored, protocol: Protocol, ci: BootstrapSettings | None) -> RunResult:
@@ -180,6 +209,7 @@ def score_maps(
         skip_bad=skip_bad,
         workers=workers,
         progress=progress,
+        bad_file_hint=lambda path: "add --skip-bad to score the other images and list this one in the result",
     )
     method = method or {"id": maps_dir.name, "maps": str(maps_dir)}
     method.update(map_suffix=map_suffix, map_polarity=map_polarity)
@@ -238,6 +268,28 @@ def score_maps_all(
 def _extra_maps(maps: dict[str, Path], listing: Listing) -> StemList:
     listed = {s.stem for s in listing.samples}
     return StemList.of(sorted(stem for stem in maps if stem not in listed))
+
+
+def _orphans_message(dataset: Dataset, listing: Listing) -> str:
+    """Photos with no GT: the first one, how many, and (when the names differ by a suffix) the option that pairs them."""
+    orphans = listing.orphan_images
+    text = (
+        f"{orphans[0]}: image has no ground truth ({len(orphans)} of "
+        f"{plural(len(orphans) + sum(s.image is not None for s in listing.samples), 'image')} in dataset "
+        f"{dataset.name!r} have none)"
+    )
+    unpaired = [s.gt for s in listing.samples if s.image is None]
+    if not unpaired:
+        return text
+    gt_dir = unpaired[0].parent
+    text += (
+        f"; expected GT files named like the images ({orphans[0].stem}.<ext>) in {gt_dir}, found "
+        f"{examples(p.name for p in unpaired)}"
+    )
+    suffix = common_suffix((p.stem for p in orphans), (p.stem for p in unpaired))
+    if suffix is not None and "gt_suffix" in (dataset.accepted_options or {}):
+        text += f"; add --gt-suffix {shlex.quote(suffix)} to pair {orphans[0].name} with {orphans[0].stem}{suffix}.*"
+    return text
 
 
 def result_name(dataset: Dataset, protocol: Protocol, limit: int | None, subset: str | Path | None) -> str:
@@ -304,10 +356,7 @@ def run_method(
     pre_skipped: list[dict] = []
     if listing.orphan_images:
         if not skip_bad:
-            raise DbdbenchError(
-                f"{listing.orphan_images[0]}: image has no ground truth ({len(listing.orphan_images)} such images "
-                f"in dataset {dataset.name!r}); add --skip-bad to ignore them"
-            )
+            raise DbdbenchError(_orphans_message(dataset, listing) + "; or add --skip-bad to leave them out")
         pre_skipped += [
             {"stem": p.stem, "file": str(p), "reason": "image has no ground truth"} for p in listing.orphan_images
         ]
@@ -324,7 +373,12 @@ def run_method(
         on_progress=progress,
     )
     if not outcome.done:
-        raise DbdbenchError(f"method {method_id!r}: no image could be predicted ({len(outcome.skipped)} skipped)")
+        first = (pre_skipped + outcome.skipped)[0]["reason"] if pre_skipped or outcome.skipped else "none listed"
+        hint = f"; {_orphans_message(dataset, listing)}" if listing.orphan_images else ""
+        raise DbdbenchError(
+            f"method {method_id!r}: no image could be predicted ({plural(len(outcome.skipped), 'image')} skipped; "
+            f"first reason: {first}){hint}"
+        )
     done = Listing(samples=outcome.done)
     # Scored from the cached PNGs; the cache may hold other splits' maps (not reported as extra).
     scored = _score_folder(
@@ -338,6 +392,11 @@ def run_method(
         skip_bad=skip_bad,
         workers=2,
         progress=score_progress,
+        bad_file_hint=lambda path: (
+            "a map cached by an earlier run, damaged since: add --force to recompute the maps"
+            if Path(path).parent == outcome.maps_dir
+            else "add --skip-bad to skip it and list it in the result"
+        ),
     )
     method_info = method_cls.describe()
     method_info.update(

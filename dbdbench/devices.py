@@ -25,5 +25,30 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if not torch.cuda.is_available():
-        raise DbdbenchError(f"--device {device}: torch sees no CUDA device on this machine")
+        raise DbdbenchError(no_cuda_message(device, torch.__version__, torch.version.cuda))
+    count = torch.cuda.device_count()
+    if device.startswith("cuda:") and not (device[5:].isdigit() and int(device[5:]) < count):
+        raise DbdbenchError(f"--device {device}: torch sees {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
     return device
+
+
+#: How to replace a CPU build of torch in the project's venv (the README's "GPU" section says the same).
+CUDA_INSTALL = (
+    ".venv/bin/python -m pip install --force-reinstall torch --index-url https://download.pytorch.org/whl/cu128 "
+    "(pick the cuXXX of your driver at https://pytorch.org/get-started/locally/; see the README, 'On a GPU')"
+)
+
+
+def no_cuda_message(device: str, torch_version: str, torch_cuda: str | None) -> str:
+    """Why ``--device cuda`` cannot work, and the fix: a CPU-only build of torch is not the same problem as a CUDA
+    build that finds no GPU (driver, CUDA_VISIBLE_DEVICES)."""
+    if torch_cuda is None:
+        return (
+            f"--device {device}: the installed torch {torch_version} is a CPU-only build; install a CUDA build: "
+            f"{CUDA_INSTALL}; or use --device cpu"
+        )
+    return (
+        f"--device {device}: torch {torch_version} (built for CUDA {torch_cuda}) sees no CUDA device; check that "
+        "nvidia-smi lists a GPU, that the driver supports CUDA "
+        f"{torch_cuda}, and that CUDA_VISIBLE_DEVICES does not hide it; or use --device cpu"
+    )

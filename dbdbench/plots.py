@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import DbdbenchError
 from .results import ResultFormatError, RunResult
+from .wording import images_of, plural
 
 #: Line and label colours: matplotlib's tab10, then ten more that differ from all of those and from each other.
 TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -43,7 +44,7 @@ PRESET_COLOURS = {
 }
 #: Per-image columns where a lower value is better; every other numeric column except these neutral
 #: ones is higher-is-better (F-measures, precisions, recalls). Never inferred from a name elsewhere.
-LOWER_IS_BETTER = {"mae", "predict_s"}
+LOWER_IS_BETTER = {"mae", "predict_s", "predict_ms"}
 NEUTRAL_COLUMNS = {"gt_positive_fraction"}
 #: The variant part of ``result.<variant>.json`` / ``per_image.<variant>.csv``.
 _RESULT_NAME = re.compile(r"^result(?P<variant>(\.[^/]+)?)\.json$")
@@ -171,22 +172,40 @@ class Group:
 
     @property
     def title(self) -> str:
-        n = self.entries[0].result.n_images if self.entries else "?"
-        return f"{self.dataset} ({self.split}), protocol {self.protocol}, {n} images"
+        # "20 of 200 images" when partial (a --limit run, a partial copy of a release)
+        count = images_of(self.dataset_record, self.entries[0].result.n_images) if self.entries else "? images"
+        return f"{self.dataset} ({self.split}), protocol {self.protocol}, {count}"
 
     @property
     def dataset_record(self) -> dict[str, Any]:
         return self.entries[0].result.dataset
 
 
+def dataset_names(dataset: str | Iterable[str] | None) -> list[str]:
+    """``--dataset`` as given: one name, several (repeated), or none (all datasets)."""
+    if dataset is None:
+        return []
+    return [dataset] if isinstance(dataset, str) else [d for d in dataset if d]
+
+
+def no_results_message(runs_dir: str | Path, dataset: str | Iterable[str] | None) -> str:
+    names = dataset_names(dataset)
+    what = f" for dataset {' or '.join(repr(n) for n in names)}" if names else ""
+    return (
+        f"{runs_dir}: no result*.json{what} under <method>/<dataset>/ (run 'dbdbench run ... --out {runs_dir}' first)"
+    )
+
+
 def collect_groups(
-    runs_dir: str | Path, *, dataset: str | None = None, methods: Iterable[str] | None = None
+    runs_dir: str | Path, *, dataset: str | Iterable[str] | None = None, methods: Iterable[str] | None = None
 ) -> tuple[list[Group], list[tuple[Path, str]]]:
     """Every ``RUNS_DIR/<method-dir>/<dataset-dir>/result*.json``, grouped for plotting.
 
     Rows are named as in the leaderboard (:func:`dbdbench.leaderboard.row_id`: the method folder such as
     ``lbp@refine=true`` for ``run`` results, the ``--name`` of ``score`` results); ``methods`` keeps only rows
-    whose name or method id is listed. Returns the groups (rows sorted by f_max, best first) and the files left out with the reason.
+    whose name or method id is listed (a name that matches nothing is an error listing the rows there are);
+    ``dataset`` keeps one dataset or several, named in any case. Returns the groups (rows sorted by f_max, best
+    first) and the files left out with the reason.
     """
     from .leaderboard import row_id
 
@@ -194,6 +213,9 @@ def collect_groups(
     if not runs_dir.is_dir():
         raise DbdbenchError(f"{runs_dir}: not a folder (expected RUNS_DIR/<method>/<dataset>/result*.json)")
     wanted = {m for m in (methods or []) if m}
+    datasets = {d.lower() for d in dataset_names(dataset)}
+    seen: set[str] = set()  # rows and method ids on the chosen datasets, to name what a --method could have been
+    matched: set[str] = set()
     groups: dict[tuple, Group] = {}
     problems: list[tuple[Path, str]] = []
     for path in sorted(runs_dir.glob("*/*/result*.json")):
@@ -210,14 +232,22 @@ def collect_groups(
             problems.append((path, f"not a dbdbench result ({exc})"))
             continue
         ds = result.dataset
-        if dataset and ds.get("name") != dataset:
+        if datasets and str(ds.get("name")).lower() not in datasets:
             continue
         row = row_id(result, path)  # the leaderboard's row name: lbp@refine=true for runs, the --name of score results
-        if wanted and row not in wanted and result.method.get("id") not in wanted:
+        names = {row, str(result.method.get("id"))}
+        seen |= names
+        if wanted and not names & wanted:
             continue
+        matched |= names & wanted
         key = (ds["name"], ds.get("split"), result.protocol_name, ds.get("file_list_hash"))
         group = groups.setdefault(key, Group(*key))
         group.entries.append(RunEntry(row=row, path=path, result=result))
+    unknown = sorted(wanted - matched)
+    if unknown and seen:
+        raise DbdbenchError(
+            f"--method {unknown[0]}: no result of that name in {runs_dir} (there are: {', '.join(sorted(seen))})"
+        )
     out = sorted(
         groups.values(), key=lambda g: (g.dataset, g.split or "", g.protocol, -len(g.entries), g.file_list_hash or "")
     )
@@ -266,6 +296,7 @@ def locate_samples(record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         "n_images",
         "file_list_hash",
         "n_listed",
+        "n_available",
         "generator_version",
         "n_expected",
         "n_found",
@@ -424,9 +455,9 @@ def plot_curves(
             lw=1.8,
             label=f"{entry.row} (F$_{{max}}$ {entry.result.metrics['f_max']:.3f})",
         )
-    ax.set(xlabel="Recall", ylabel="Precision", xlim=(0, 1), ylim=(0, 1.02), title=f"Precision-recall: {group.title}")
+    ax.set(xlabel="Recall", ylabel="Precision", xlim=(0, 1), ylim=(0, 1.02), title=f"Precision-recall\n{group.title}")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower left", frameon=True)
+    _legend_outside(ax)
     written += _save(fig, out_dir / f"{group.slug}_pr", formats)
     plt.close(fig)
 
@@ -448,14 +479,20 @@ def plot_curves(
         ylabel=f"F-measure ($\\beta^2$ = {beta2:g})",
         xlim=(0, 255),
         ylim=(0, 1.02),
-        title=f"F-measure by threshold: {group.title}",
+        title=f"F-measure by threshold\n{group.title}",
     )
     ax.set_xticks([0, 32, 64, 96, 128, 160, 192, 224, 255])
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="best", frameon=True)
+    _legend_outside(ax)
     written += _save(fig, out_dir / f"{group.slug}_f", formats)
     plt.close(fig)
     return written
+
+
+def _legend_outside(ax) -> None:
+    """The legend right of the axes, top-aligned: with eight methods, any place inside covers some curve
+    (the PR curves fill every corner). ``_save`` crops to a tight box, so the figure grows to hold it."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
 
 
 def plot_qualitative(
@@ -493,9 +530,9 @@ def plot_qualitative(
     plt = _pyplot()
     n_cols = 2 + len(group.entries)
     cell = 1.75
-    fig, axes = plt.subplots(
-        len(rows), n_cols, figsize=(cell * n_cols + 1.2, cell * len(rows) * 0.95 + 0.6), squeeze=False
-    )
+    title_in = 0.45  # inches kept free above the column headers (two lines each) for the figure's title
+    height = cell * len(rows) * 0.95 + 0.6 + title_in
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(cell * n_cols + 1.2, height), squeeze=False)
     headers = ["Image", "GT (in focus\nwhite)"] + [_wrap_name(e.row) for e in group.entries]
     head_colours = ["black", "black"] + [colours[e.row] for e in group.entries]
     for r, (stem, why) in enumerate(rows):
@@ -537,13 +574,13 @@ def plot_qualitative(
                     spine.set_linewidth(1.5)
         label = stem if not why else f"{stem}\n" + "\n".join(why.split("; "))
         axes[r][0].set_ylabel(label, fontsize=6.5, rotation=0, ha="right", va="center", labelpad=4)
-    fig.suptitle(f"Qualitative comparison: {group.title}", fontsize=10)
-    fig.tight_layout()
+    fig.suptitle(f"Qualitative comparison: {group.title}", fontsize=10, y=1 - 0.12 / height, va="top")
+    fig.tight_layout(rect=(0, 0, 1, 1 - title_in / height))  # the headers stay below the title, whatever the rows
     written = _save(fig, Path(out_dir) / f"{group.slug}_qualitative", formats, dpi=110)
     plt.close(fig)
     missing = sum(1 for stem, _ in rows if stem not in samples)
     if missing and samples:
-        warnings.append(f"{missing} of {len(rows)} images have no photo/GT in the re-opened dataset")
+        warnings.append(f"{missing} of {plural(len(rows), 'image')} have no photo/GT in the re-opened dataset")
     return written, warnings
 
 
@@ -561,7 +598,7 @@ def plot_runs(
     runs_dir: str | Path,
     out_dir: str | Path,
     *,
-    dataset: str | None = None,
+    dataset: str | Iterable[str] | None = None,
     methods: Iterable[str] | None = None,
     stems: list[str] | None = None,
     rank_by: str = "f_max",
@@ -571,10 +608,7 @@ def plot_runs(
     groups, problems = collect_groups(runs_dir, dataset=dataset, methods=methods)
     warnings = [f"{path}: {why}; left out" for path, why in problems]
     if not groups:
-        what = f" for dataset {dataset!r}" if dataset else ""
-        raise DbdbenchError(
-            f"{runs_dir}: no result*.json{what} under <method>/<dataset>/ (run 'dbdbench run ... --out {runs_dir}' first)"
-        )
+        raise DbdbenchError(no_results_message(runs_dir, dataset))
     colours = method_colours(e.row for g in groups for e in g.entries)
     written: list[Path] = []
     for group in groups:

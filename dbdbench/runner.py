@@ -25,6 +25,7 @@ from .datasets.base import Sample
 from .errors import DbdbenchError, InputError, MethodError
 from .io import read_rgb, write_map_png
 from .methods import Method, check_prediction
+from .wording import plural
 
 
 @dataclass
@@ -243,7 +244,7 @@ def run_predictions(
             outcome.skipped.append({"stem": sample.stem, "reason": error})
         else:
             raise DbdbenchError(
-                f"{error} ({outcome.computed + outcome.reused} maps kept in {cache.maps_dir}; "
+                f"{error} ({plural(outcome.computed + outcome.reused, 'map')} kept in {cache.maps_dir}; "
                 "fix the cause and re-run to resume, or add --skip-bad)"
             )
         if on_progress:

@@ -52,6 +52,26 @@ class DbdbenchGroup(click.Group):
         self._add_plugin_commands()
         return super().get_command(ctx, name)
 
+    def format_commands(self, ctx, formatter):
+        """One full sentence per command, wrapped rather than cut: click would end a long docstring's first line
+        with "..." mid-sentence. Commands set ``short_help``; a plugin command without one shows its first sentence."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, _one_liner(cmd)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _one_liner(cmd: click.Command) -> str:
+    if cmd.short_help:
+        return " ".join(cmd.short_help.split())
+    text = " ".join((cmd.help or "").split("\n\n", 1)[0].split())
+    end = text.find(". ")
+    return text[: end + 1] if end >= 0 else text
+
 
 @click.group(cls=DbdbenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dbdbench")
@@ -61,6 +81,9 @@ def cli(ctx, debug):
     """dbdbench: comparable defocus blur detection benchmarks."""
     if debug:
         os.environ["DBDBENCH_DEBUG"] = "1"
+    from .common import install_progress
+
+    install_progress()  # long library phases (generating a synth split) draw a progress bar on stderr
 
 
 def main(argv=None):

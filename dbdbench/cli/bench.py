@@ -13,7 +13,7 @@ from .common import err_console, out_console, warn_plugin_failures
 from .leaderboard import save_options
 
 
-@cli.command()
+@cli.command(short_help="Time a method: latency after warm-up, model and end to end.")
 @click.option("--method", "method_id", required=True, help="Method id (see 'dbdbench list methods').")
 @click.option(
     "--option",

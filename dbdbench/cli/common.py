@@ -15,6 +15,7 @@ import click
 
 from ..errors import DbdbenchError
 from ..options import parse_option_pairs
+from ..wording import images_of, plural
 
 if TYPE_CHECKING:
     from ..results import RunResult
@@ -57,6 +58,27 @@ def progress_bar(label: str, total: int):
     ) as progress:
         task = progress.add_task(label, total=total)
         yield lambda n=1: progress.advance(task, n)
+
+
+@contextmanager
+def phase_progress(description: str, total: int):
+    """Draws a library phase (:mod:`dbdbench.progress`): the description on its own line (what is made, where it
+    is kept), then a rich bar on a terminal, and how long it took. Off a terminal (logs, CI), the two lines only."""
+    import time
+
+    console = err_console()
+    console.print(description)
+    start = time.monotonic()
+    with progress_bar("  ", total) as advance:
+        yield advance
+    console.print(f"  done in {time.monotonic() - start:.1f} s")
+
+
+def install_progress() -> None:
+    """Let the library's long phases (generating a synth split) report through :func:`phase_progress`."""
+    from .. import progress
+
+    progress.install(phase_progress)
 
 
 # ------------------------------------------------------------------ shared options
@@ -161,12 +183,24 @@ def protocols_from(kw):
     return [get_protocol(n, **overrides) for n in names]
 
 
-def dataset_options(fn):
+#: Where a dataset's root is looked for, in order: the same words in every command's help.
+ROOT_HELP = (
+    "Dataset root (default: $DBDBENCH_DATA/<name>, else the user data folder, on Linux "
+    "~/.local/share/dbdbench/datasets/<name>; synth: generated into the cache)."
+)
+
+
+def dataset_options(fn=None, *, default: str | None = None):
+    """The dataset options of ``run`` and ``score``; ``default`` is the dataset used without --dataset (``run``:
+    synth), said in that command's help only. Use as ``@dataset_options`` or ``@dataset_options(default=...)``."""
+    if fn is None:
+        return lambda f: dataset_options(f, default=default)
+    dataset_help = "Dataset adapter, any case (see 'dbdbench list datasets'); " + (
+        f"default: {default}." if default else "required unless --gt is given."
+    )
     options = [
-        click.option(
-            "--dataset", "dataset_name", help="Dataset adapter (see 'dbdbench list datasets'); 'run' defaults to synth."
-        ),
-        click.option("--root", type=click.Path(path_type=Path), help="Dataset root (default: $DBDBENCH_DATA/<name>)."),
+        click.option("--dataset", "dataset_name", help=dataset_help),
+        click.option("--root", type=click.Path(path_type=Path), help=ROOT_HELP),
         click.option("--split", help="Dataset split (default: the dataset's default)."),
         click.option("--images", type=click.Path(path_type=Path), help="With --dataset folder: the photos."),
         click.option("--gt", type=click.Path(path_type=Path), help="A folder of GT masks (implies --dataset folder)."),
@@ -174,6 +208,11 @@ def dataset_options(fn):
             "--gt-polarity",
             type=click.Choice(["focus", "blur"]),
             help="White GT pixels are in focus, or blurred (required with --gt).",
+        ),
+        click.option(
+            "--gt-suffix",
+            default="",
+            help="With --gt: GT file name = <image stem><suffix>.<ext>, e.g. _gt for 1.jpg and 1_gt.bmp.",
         ),
         click.option(
             "--subset", type=click.Path(path_type=Path), help="Text file of image names to keep (one a line)."
@@ -195,8 +234,9 @@ def dataset_from(kw, default_dataset: str | None = None):
     """The dataset the options describe; without --dataset (and --gt), ``default_dataset`` (``run``: synth)."""
     from ..api import open_dataset
 
-    name = kw.pop("dataset_name")
+    name = canonical_dataset(kw.pop("dataset_name"))
     images, gt, gt_polarity = kw.pop("images"), kw.pop("gt"), kw.pop("gt_polarity")
+    gt_suffix = kw.pop("gt_suffix", "")
     options = parse_option_pairs(kw.pop("dataset_option"))
     if gt is not None or images is not None:
         if name not in (None, "folder"):
@@ -204,9 +244,15 @@ def dataset_from(kw, default_dataset: str | None = None):
         if gt is None:
             raise DbdbenchError("--images needs --gt DIR (and --gt-polarity focus|blur)")
         options.update(images=images, gt=gt)
+        if gt_suffix:
+            options["gt_suffix"] = gt_suffix
         return open_dataset(
             "folder", root=kw.pop("root"), split=kw.pop("split"), gt_polarity=gt_polarity, options=options
         )
+    if gt_suffix:
+        if name != "folder":
+            raise DbdbenchError("--gt-suffix applies to a folder dataset (--gt DIR); other adapters know their names")
+        options["gt_suffix"] = gt_suffix
     if name is None:
         if default_dataset is None:
             raise DbdbenchError(
@@ -214,6 +260,20 @@ def dataset_from(kw, default_dataset: str | None = None):
             )
         name = default_dataset
     return open_dataset(name, root=kw.pop("root"), split=kw.pop("split"), gt_polarity=gt_polarity, options=options)
+
+
+def canonical_dataset(name: str | None) -> str | None:
+    """A registered dataset's name as typed in any case (``--dataset DUT`` is ``dut``); unknown names pass through
+    unchanged, for the registry's own error that lists the known ones."""
+    if name is None:
+        return None
+    from ..plugins import get_registry
+
+    known = get_registry().datasets
+    if name in known:
+        return name
+    matches = [k for k in known if k.lower() == name.lower()]
+    return matches[0] if len(matches) == 1 else name
 
 
 def warn_plugin_failures():
@@ -249,6 +309,21 @@ def _cell(value):
     return str(value)
 
 
+def skipped_sentence(skipped: list[dict]) -> str:
+    """``2 images (listed in the result's 'skipped'); the first, im03: maps/im03.png: truncated ...`` for a summary
+    line that starts with "skipped ". The entries are result records, not for printing as they are."""
+    first = skipped[0]
+    where = first.get("file")
+    reason = (
+        f"{where}: {first.get('reason')}"
+        if where and str(where) not in str(first.get("reason"))
+        else first.get("reason")
+    )
+    return (
+        f"{plural(len(skipped), 'image')} (listed in the result's 'skipped'); the first, {first.get('stem')}: {reason}"
+    )
+
+
 def present_result(result: RunResult, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, default=str))
@@ -257,7 +332,10 @@ def present_result(result: RunResult, as_json: bool) -> None:
 
     m = result.metrics
     ds = result.dataset
-    title = f"{result.method.get('id')} on {ds['name']} ({ds.get('split')}, {result.n_images} images), protocol {result.protocol['name']}"
+    count = images_of(ds, result.n_images)  # "20 of 200 images" for a --limit run or a partial copy
+    title = (
+        f"{result.method.get('id')} on {ds['name']} ({ds.get('split')}, {count}), protocol {result.protocol['name']}"
+    )
     table = Table(title=title)
     protocol = result.protocol
     extras = set(protocol.get("extra_metrics") or [])
@@ -284,7 +362,7 @@ def present_result(result: RunResult, as_json: bool) -> None:
     if result.timing:
         t = result.timing
         console.print(
-            f"predict time: {t.mean_s * 1000:.1f} ms/image mean, {t.median_s * 1000:.1f} ms median over {t.images_timed} images"
+            f"predict time: {t.mean_s * 1000:.1f} ms/image mean, {t.median_s * 1000:.1f} ms median over {plural(t.images_timed, 'image')}"
         )
     if result.coc_bands:
         bands = Table(title="by circle of confusion (px)")
@@ -295,9 +373,8 @@ def present_result(result: RunResult, as_json: bool) -> None:
             bands.add_row(b["band_px"], str(b["pixels"]), *(f"{r:.3f}" if r is not None else "-" for r in rates))
         console.print(bands)
     if result.skipped:
-        err_console().print(
-            f"skipped {len(result.skipped)} images (listed in the result's 'skipped'); first: {result.skipped[0]}"
-        )
+        err_console().print(f"skipped {skipped_sentence(result.skipped)}")
     missing = result.missing_maps.count if result.missing_maps else 0
     if missing:
-        err_console().print(f"{missing} GT images had no map and were not scored (--allow-missing)")
+        were = "was" if missing == 1 else "were"
+        err_console().print(f"{plural(missing, 'GT image')} had no map and {were} not scored (--allow-missing)")

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..wording import plural
 from .app import cli
 from .common import (
     print_table,
@@ -13,9 +14,9 @@ from .common import (
 )
 
 
-@cli.command(name="list")
+@cli.command(name="list", short_help="List the methods, datasets, protocols or metrics.")
 @click.argument("what", type=click.Choice(["methods", "datasets", "protocols", "metrics"]))
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the full records as JSON (every field).")
 def list_(what, as_json):
     """List registered methods or datasets, the named protocols, or the metrics."""
     from ..metrics import METRICS
@@ -34,28 +35,86 @@ def list_(what, as_json):
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    columns = {
-        "methods": ("id", "name", "kind", "year", "plugin"),
-        "datasets": ("name", "title", "gt_polarity", "default_split", "splits"),
-        "protocols": (
-            "name",
-            "positive",
-            "gt_threshold",
-            "minmax",
-            "quantisation",
-            "resize",
-            "aggregation",
-            "source_metrics",
-            "expects",
-            "plugin",
-        ),
-        "metrics": ("name", "better", "meaning"),
-    }[what]
-    print_table(what, columns, rows)
+    if what == "datasets":
+        print_records([_dataset_record(r) for r in rows])
+    elif what == "protocols":
+        print_records([_protocol_record(r) for r in rows])
+    else:
+        columns = {"methods": ("id", "name", "kind", "year", "plugin"), "metrics": ("name", "better", "meaning")}[what]
+        print_table(what, columns, rows)
 
 
-@cli.command()
-@click.option("--json", "as_json", is_flag=True)
+# Datasets, protocols and plugins have long fields (layouts, sources, errors) that no table shows readably in 80
+# columns: each is a block instead, a heading line and indented lines that wrap at the terminal's width.
+
+
+def print_records(records: list[tuple[str, str, list[tuple[str, str]]]]) -> None:
+    """Print ``(name, summary, [(label, text), ...])`` blocks, wrapped to the terminal ($COLUMNS), a blank line apart."""
+    import shutil
+    import textwrap
+
+    width = max(40, shutil.get_terminal_size((80, 24)).columns)
+
+    def wrap(text: str, first: str, rest: str) -> str:
+        return textwrap.fill(
+            text, width, initial_indent=first, subsequent_indent=rest, break_long_words=False, break_on_hyphens=False
+        )
+
+    blocks = []
+    for name, summary, lines in records:
+        block = [wrap(f"{name}  {summary}" if summary else name, "", "    ")]
+        block += [wrap(f"{label}: {text}", "  ", "    ") for label, text in lines if text]
+        blocks.append("\n".join(block))
+    click.echo("\n\n".join(blocks))
+
+
+def _dataset_record(d: dict) -> tuple[str, str, list[tuple[str, str]]]:
+    counts = d.get("expected_counts") or {}
+    splits = ", ".join(
+        split
+        + (f" ({plural(counts[split], 'image')})" if split in counts else "")
+        + (" [default]" if split == d.get("default_split") else "")
+        for split in d.get("splits", [])
+    )
+    polarity = str(d.get("gt_polarity"))
+    white = {"focus": "in focus", "blur": "blurred"}.get(polarity, polarity)
+    options = "; ".join(f"{k}: {v}" for k, v in (d.get("options") or {}).items())
+    return (
+        d["name"],
+        d.get("title", ""),
+        [
+            ("GT", f"white = {white} (gt_polarity {polarity})"),
+            ("splits", splits),
+            ("layout", d.get("layout", "")),
+            ("get it", d.get("source", "")),
+            ("--dataset-option", options),
+            ("plugin", d.get("plugin", "")),
+        ],
+    )
+
+
+def _protocol_record(p: dict) -> tuple[str, str, list[tuple[str, str]]]:
+    from ..protocols import LATER_OPTIONS
+
+    keys = ("positive", "gt_threshold", "minmax", "quantisation", "adaptive_factor", "fixed_threshold", "resize")
+    later = [k for k, default in LATER_OPTIONS.items() if p.get(k, default) != default]  # shown when not default
+    options = ", ".join(f"{k}={p[k]}" for k in (*keys, "aggregation", "beta2", *later) if k in p)
+    return (
+        p["name"],
+        "",
+        [
+            ("what", p.get("description", "")),
+            ("options", options),
+            ("reproduces", p.get("source", "")),
+            ("its metrics", ", ".join(p.get("source_metrics") or [])),
+            ("expects", p.get("expects", "")),
+            ("plugin", p.get("plugin", "")),
+        ],
+    )
+
+
+@cli.command(short_help="Show every plugin, what it registered, and any load error.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plugins as JSON.")
 def plugins(as_json):
     """Show every plugin, what it registered, and any load error."""
     from ..plugins import get_registry
@@ -64,4 +123,15 @@ def plugins(as_json):
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    print_table("plugins", ("name", "source", "version", "status", "methods", "datasets", "error"), rows)
+    records = []
+    for p in rows:
+        version = f" {p['version']}" if p.get("version") else ""
+        registered = [(k, ", ".join(map(str, v))) for k, v in p.items() if isinstance(v, list) and v]
+        records.append(
+            (
+                p["name"],
+                f"{p.get('status')} (from {p.get('source')}{version})",
+                [*registered, ("error", p.get("error") or "")],
+            )
+        )
+    print_records(records)

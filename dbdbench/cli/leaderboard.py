@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..wording import plural
 from .app import cli
 from .common import err_console
 
@@ -49,7 +50,7 @@ def save_result_copy(result: RunResult, row: str, result_stem: str, base: Path) 
     return path
 
 
-@cli.command()
+@cli.command(short_help="Leaderboard tables (md, csv, latex, html) from result files.")
 @click.argument("results_dirs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--dataset", "datasets", multiple=True, help="Only this dataset (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "latex", "html"]), default="md", show_default=True)
@@ -109,8 +110,8 @@ def leaderboard(results_dirs, datasets, fmt, out, no_timing, ci, check_, tables_
     if out:
         atomic_write_text(out, text)
         err_console().print(
-            f"wrote {out} ({board.n_results} results in {len(board.accuracy)} accuracy tables, "
-            f"{len(board.timing)} timing tables)"
+            f"wrote {out} ({plural(board.n_results, 'result')} in {plural(len(board.accuracy), 'accuracy table')}, "
+            f"{plural(len(board.timing), 'timing table')})"
         )
     else:
         click.echo(text, nl=False)

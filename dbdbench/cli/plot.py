@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .app import cli
-from .common import err_console
+from .common import canonical_dataset, err_console
 
 
 def split_names(values) -> list[str]:
@@ -15,11 +15,13 @@ def split_names(values) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
-@cli.command()
+@cli.command(short_help="PR and F-measure curves and a qualitative grid from runs.")
 @click.argument("runs_dir", type=click.Path(path_type=Path))
-@click.option("--dataset", "dataset_name", help="Only results on this dataset.")
+@click.option("--dataset", "dataset_name", multiple=True, help="Only results on this dataset (any case; repeatable).")
 @click.option(
+    "--method",
     "--methods",
+    "methods",
     multiple=True,
     metavar="NAMES",
     help="Only these rows (method folder names such as lbp@refine=true, or method ids); comma-separated or repeated.",
@@ -48,7 +50,7 @@ def plot(runs_dir, dataset_name, methods, stems, rank_by, no_grid, out):
     written, warnings = plot_runs(
         runs_dir,
         out,
-        dataset=dataset_name,
+        dataset=[canonical_dataset(d) or d for d in dataset_name],
         methods=split_names(methods),
         stems=split_names(stems) or None,
         rank_by=rank_by,

@@ -6,19 +6,22 @@ from pathlib import Path
 
 import click
 
+from ..wording import plural
 from .app import cli
-from .common import err_console
+from .common import canonical_dataset, err_console
 from .plot import split_names
 
 
-@cli.command()
+@cli.command(short_help="An offline HTML report: leaderboard, curves, every image.")
 @click.argument("runs_dir", type=click.Path(path_type=Path))
 @click.option(
     "--out", type=click.Path(path_type=Path), required=True, help="Folder for the site (index.html and its files)."
 )
-@click.option("--dataset", "dataset_name", help="Only results on this dataset.")
+@click.option("--dataset", "dataset_name", multiple=True, help="Only results on this dataset (any case; repeatable).")
 @click.option(
+    "--method",
     "--methods",
+    "methods",
     multiple=True,
     metavar="NAMES",
     help="Only these rows (method folder names or ids); comma-separated or repeated.",
@@ -46,7 +49,7 @@ def report(runs_dir, out, dataset_name, methods, max_side, workers, title, as_js
     summary, warnings = build_report(
         runs_dir,
         out,
-        dataset=dataset_name,
+        dataset=[canonical_dataset(d) or d for d in dataset_name],
         methods=split_names(methods),
         max_side=max_side or None,
         workers=workers,
@@ -58,5 +61,7 @@ def report(runs_dir, out, dataset_name, methods, max_side, workers, title, as_js
         click.echo(json.dumps(summary, indent=2))
         return
     for g in summary["groups"]:
-        err_console().print(f"{g['title']}: {g['methods']} methods, {g['images']} images")
+        err_console().print(
+            f"{g['title']}: {plural(g['methods'], 'method')}, {plural(g['images'], 'image')} in the browser"
+        )
     click.echo(summary["index"])

@@ -23,7 +23,7 @@ from .compare import ci_options, ci_settings
 from .leaderboard import save_options, save_result_copy
 
 
-@cli.command()
+@cli.command(short_help="Score existing maps (any method's) against a dataset's GT.")
 @click.option("--maps", "maps_dir", required=True, type=click.Path(path_type=Path), help="Folder of predicted maps.")
 @dataset_options
 @click.option("--map-suffix", default="", help="Map file name = <stem><suffix>.<ext>, e.g. _HiFSTBlurMap.")
@@ -80,6 +80,8 @@ def score(
     protocol = protocols[0]
     ci = ci_settings(kw)
     subset = kw.pop("subset")
+    if not Path(maps_dir).is_dir():  # before the dataset is listed (and may warn about it)
+        raise DbdbenchError(f"--maps {maps_dir}: not a folder")
     dataset = dataset_from(kw)
     listing = list_samples(dataset, subset=subset)
     method = {"id": name or Path(maps_dir).name, "maps": str(maps_dir)}
@@ -134,12 +136,17 @@ def score(
 # ------------------------------------------------------------------ run
 
 
-@cli.command()
+@cli.command(short_help="Run a method on a dataset: predict, cache the maps, score them.")
 @click.option("--method", "method_id", required=True, help="Method id (see 'dbdbench list methods').")
-@dataset_options
+@dataset_options(default="synth")
 @click.option("--option", "method_option", multiple=True, metavar="KEY=VALUE", help="Method option (repeatable).")
-@click.option("--limit", type=int, help="Only the first N images (sorted by name).")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda (learned methods).")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the first N images (sorted by name).")
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    help="auto, cpu or cuda (learned methods; handcrafted ones use the CPU).",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True, help="Runs folder.")
 @protocol_options
 @click.option(
@@ -171,10 +178,11 @@ def run(
     protocol = protocol_from(kw)
     ci = ci_settings(kw)
     subset = kw.pop("subset")
+    options = parse_option_pairs(method_option)
+    check_method(method_id, options, device)  # usage errors first: before any dataset is listed (and warns)
     dataset = dataset_from(kw, default_dataset="synth")  # the embedded default, as the README says
     listing = list_samples(dataset, subset=subset, limit=limit)
     n = len(listing.samples)
-    options = parse_option_pairs(method_option)
     stem = result_name(dataset, protocol, limit, subset)
     with progress_bar(f"{method_id} on {dataset.name}", n) as advance:
         result, run_dir = run_method(
@@ -198,6 +206,21 @@ def run(
         save_result_copy(result, method_row(method_id, options), stem, leaderboard_dir)
     warn_result(result)
     present_result(result, as_json)
+
+
+def check_method(method_id: str, options: dict, device: str) -> None:
+    """Refuse an unknown method, option or device before any work; say where a handcrafted method runs."""
+    from ..devices import check_device
+    from ..options import resolve_options
+    from ..plugins import get_registry
+
+    cls = get_registry().method(method_id)
+    resolve_options(cls, options)
+    check_device(device)
+    if cls.kind != "learned" and device not in ("auto", "cpu"):
+        err_console().print(
+            f"note: {method_id} is a handcrafted method and runs on the CPU; --device {device} is ignored"
+        )
 
 
 def warn_result(result) -> None:

@@ -102,6 +102,8 @@ class Dataset:
         self.options = options
         #: GT images :meth:`check_complete` found (None until the dataset has been listed).
         self.n_found: int | None = None
+        #: Samples the split held before ``--limit``/``--subset`` (set by :func:`dbdbench.api.list_samples`).
+        self.n_available: int | None = None
 
     @classmethod
     def default_root(cls) -> Path:

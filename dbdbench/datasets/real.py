@@ -173,9 +173,10 @@ class Folder(Dataset):
         "images": "the photos (needed to run methods)",
         "gt": "the masks",
         "gt_polarity": "focus (white = in focus) or blur (white = blurred); required",
+        "gt_suffix": "GT file name = <image stem><suffix>.<ext> (e.g. _gt for 1.jpg and 1_gt.bmp); default none",
     }
 
-    def __init__(self, root=None, split=None, *, images=None, gt=None, gt_polarity=None, **options):
+    def __init__(self, root=None, split=None, *, images=None, gt=None, gt_polarity=None, gt_suffix="", **options):
         if gt is None:
             raise DatasetError("dataset 'folder' needs --gt DIR (and --images DIR to run methods)")
         if gt_polarity is None:
@@ -186,17 +187,20 @@ class Folder(Dataset):
         super().__init__(root=root if root is not None else gt, split=split, gt_polarity=gt_polarity, **options)
         self.images = Path(images) if images else None
         self.gt = Path(gt)
+        self.gt_suffix = str(gt_suffix or "")
 
     def list(self) -> Listing:
         if not self.gt.is_dir():
             raise DatasetError(f"--gt {self.gt}: not a folder")
         if self.images is not None and not self.images.is_dir():
             raise DatasetError(f"--images {self.images}: not a folder")
-        return pair_images_and_gt(self.images, self.gt)
+        return pair_images_and_gt(self.images, self.gt, gt_suffix=self.gt_suffix)
 
     def describe(self):
         d = super().describe()
         d.update(images=str(self.images) if self.images else None, gt=str(self.gt), gt_polarity=self.gt_polarity)
+        if self.gt_suffix:
+            d["gt_suffix"] = self.gt_suffix
         return d
 
 

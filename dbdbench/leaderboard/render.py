@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..metrics import METRICS
+from ..wording import images_of, plural
 from . import significance
 from .collect import AccuracyTable, Leaderboard, Row, TimingTable, _scalar_items, is_random_weights
 
@@ -71,9 +72,9 @@ def _best(values: list[str], better: str) -> set[int]:
 
 
 def image_count(table: AccuracyTable) -> str:
-    """``5 of 704 images`` when the dataset record knows how many the split holds, else ``100 images``."""
-    n, expected = table.n_images, table.n_expected
-    return f"{n} of {expected} images" if expected and expected != n else f"{n} images"
+    """``5 of 704 images`` for a partial copy of a release, ``20 of 200 images`` for a ``--limit``/``--subset`` run,
+    else ``100 images`` (:func:`dbdbench.wording.images_of`)."""
+    return images_of(table.record, table.n_images)
 
 
 def _value(v) -> str:
@@ -126,7 +127,7 @@ def accuracy_sections(table: AccuracyTable, ci: bool = False) -> list[Section]:
             section.notes.append(f"{UNDEFINED_MARK} `{m}`: {note}.")
     for r in table.rows:
         if r.n_skipped:
-            section.notes.append(f"`{r.row}`: {r.n_skipped} images skipped (listed in its result file).")
+            section.notes.append(f"`{r.row}`: {plural(r.n_skipped, 'image')} skipped (listed in its result file).")
         if is_random_weights(r.method):
             section.notes.append(f"`{r.row}`: untrained network with random weights; its accuracy means nothing.")
     if stats is not None:

@@ -27,18 +27,23 @@ from ..io import atomic_write_bytes
 from ..plots import (
     Group,
     collect_groups,
+    dataset_names,
     load_gt,
     load_map,
     load_photo,
     locate_samples,
     method_colours,
     metric_direction,
+    no_results_message,
     plot_curves,
 )
+from ..wording import images_of, is_partial, plural
 
 #: Per-image columns after the headline metrics (every metric of :data:`dbdbench.metrics.METRICS`, which
 #: also gives each one's direction), when the per_image CSV has them.
 PER_IMAGE_EXTRA = ("gt_positive_fraction", "predict_s")
+#: CSV columns the browser shows under another name and unit: (name, factor). Times read best in ms.
+DISPLAYED_AS = {"predict_s": ("predict_ms", 1000.0)}
 
 
 def headline() -> tuple[str, ...]:
@@ -54,7 +59,7 @@ def build_report(
     runs_dir: str | Path,
     out: str | Path,
     *,
-    dataset: str | None = None,
+    dataset: str | Iterable[str] | None = None,
     methods: Iterable[str] | None = None,
     max_side: int | None = 384,
     workers: int = 2,
@@ -64,10 +69,7 @@ def build_report(
     groups, problems = collect_groups(runs_dir, dataset=dataset, methods=methods)
     warnings = [f"{path}: {why}; left out" for path, why in problems]
     if not groups:
-        what = f" for dataset {dataset!r}" if dataset else ""
-        raise DbdbenchError(
-            f"{runs_dir}: no result*.json{what} under <method>/<dataset>/ (run 'dbdbench run ... --out {runs_dir}' first)"
-        )
+        raise DbdbenchError(no_results_message(runs_dir, dataset))
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise DbdbenchError(f"--out {out}: exists and is not a folder")
@@ -128,13 +130,13 @@ def build_report(
     return summary, warnings
 
 
-def _full_leaderboard(runs_dir, out: Path, dataset: str | None, warnings: list[str]) -> str:
+def _full_leaderboard(runs_dir, out: Path, dataset: str | Iterable[str] | None, warnings: list[str]) -> str:
     """``leaderboard.html``: every table ``dbdbench leaderboard --format html`` makes from RUNS_DIR (timing per
     device, accuracy by circle of confusion...), rendered by :mod:`dbdbench.leaderboard` itself."""
     from ..leaderboard import collect, render
 
     try:
-        board, _problems, notes = collect([runs_dir], datasets=[dataset] if dataset else ())
+        board, _problems, notes = collect([runs_dir], datasets=dataset_names(dataset))
         page = render(board, "html")
     except DbdbenchError as exc:
         warnings.append(f"full leaderboard left out: {exc}")
@@ -236,15 +238,15 @@ def _group_images(group: Group, out: Path, *, max_side: int | None, workers: int
         for j, table in enumerate(tables):
             rec = table.get(stem)
             if rec is not None:
-                rows.append([i, j, *[_number(rec.get(c)) for c in present]])
+                rows.append([i, j, *[_number(rec.get(c), DISPLAYED_AS.get(c, (c, 1.0))[1]) for c in present]])
     no_photo = sum(1 for e in images if e["photo"] is None)
     if no_photo and not reason:
-        notes.append(f"{group.title}: {no_photo} of {len(images)} images have no photo in the dataset")
-    return images, rows, list(present), notes, written
+        notes.append(f"{group.title}: {no_photo} of {plural(len(images), 'image')} have no photo in the dataset")
+    return images, rows, [DISPLAYED_AS.get(c, (c, 1.0))[0] for c in present], notes, written
 
 
-def _number(value):
-    return None if value is None else round(float(value), 6)
+def _number(value, factor: float = 1.0):
+    return None if value is None else round(float(value) * factor, 6)
 
 
 def _encode(arr, fmt: str) -> bytes:
@@ -283,15 +285,20 @@ def _leaderboard_section(group: Group, colours: dict[str, str], curve_files: lis
             value = m.get(key)
             text = f"{value:.3f}" if isinstance(value, (int, float)) else "-"
             cells.append(f"<td class=num>{'<strong>' + text + '</strong>' if value == best.get(key) else text}</td>")
-        timing = e.result.timing
+        timing, run = e.result.timing, e.result.run
         ms = f"{timing.median_s * 1000:.1f}" if timing is not None and timing.median_s is not None else "-"
+        how = []  # how 'run' ran: its time per image depends on it (throughput, not latency)
+        if run is not None:
+            how.append(plural(run.workers, "worker"))
+        if timing is not None and timing.batch_size:
+            how.append(f"batch {timing.batch_size}")
         device = e.result.environment.device or "-"
         paper = str(method.get("paper") or "")
         body.append(
             f'<tr><td><span class="swatch" style="background:{colours[e.row]}"></span>{esc(e.row)}</td>'
             f'<td>{esc(str(method.get("kind") or "-"))}</td><td class=paper title="{esc(paper)}">{esc(paper)}</td>'
             + "".join(cells)
-            + f"<td class=num>{ms}</td><td>{esc(str(device))}</td></tr>"
+            + f'<td class=num title="{esc(", ".join(how))}">{ms}</td><td>{esc(str(device))}</td></tr>'
         )
     commands = sorted({str(e.result.command) for e in group.entries if e.result.command})
     curves = {p.name: p for p in curve_files}
@@ -310,15 +317,26 @@ def _leaderboard_section(group: Group, colours: dict[str, str], curve_files: lis
             f'<figure><img src="{esc(rel)}" alt="{esc(alt)}"><figcaption>{esc(caption)} ({links})</figcaption></figure>'
         )
     ds = first.dataset
+    partial = ""
+    if is_partial(ds, first.n_images):  # the markdown leaderboard's "5 of 500": never lost on the way to HTML
+        partial = (
+            f'<p class="warn partial">Partial data: {esc(images_of(ds, first.n_images))} of the split '
+            "(a partial copy of the dataset, or a --limit/--subset run): not comparable with results on all of it.</p>"
+        )
     return f"""
 <section class="group" id="lb-{esc(group.slug)}">
   <h3>{esc(group.title)}</h3>
+  {partial}
   <p class="protocol">Protocol <code>{esc(first.protocol_name)}</code>: {esc(first.protocol.get("description", ""))}
   File list hash <code>{esc(str(ds.get("file_list_hash")))}</code>. Best value of each metric in bold; ↑ higher is better, ↓ lower is better.</p>
   <div class="table-wrap"><table class="leaderboard">
-    <thead><tr><th>method</th><th>kind</th><th>paper</th>{head}<th>ms/image (median)</th><th>device</th></tr></thead>
+    <thead><tr><th>method</th><th>kind</th><th>paper</th>{head}<th>run ms/image (median) †</th><th>device</th></tr></thead>
     <tbody>{"".join(body)}</tbody>
   </table></div>
+  <p class="note">† Median time of one image's <code>predict</code> during <code>dbdbench run</code>, with the workers
+  and batching that run used (hover a value to see them): throughput on that machine, not a latency. Latency after
+  warm-up, per device, is what <code>dbdbench bench</code> measures (<code>dbdbench leaderboard</code> shows its
+  tables).</p>
   <details><summary>Reproduce</summary><pre>{esc(chr(10).join(commands))}</pre></details>
   <div class="curves">{"".join(figures)}</div>
 </section>"""

@@ -69,7 +69,7 @@ def contact_sheet(
     return out_png
 
 
-@click.command("synth")
+@click.command("synth", short_help="Generate the synthetic dataset (no download, deterministic).")
 @click.option(
     "--split",
     type=click.Choice(params.SPLITS),

@@ -30,8 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from ... import progress
 from ...errors import DatasetError
 from ...io import atomic_write_bytes, atomic_write_json, encode_npz, encode_png, make_temp_dir
+from ...wording import plural
 from . import params
 from .render import SynthScene, render_scene
 
@@ -158,11 +160,14 @@ def generate_split(
     seed: int = params.DEFAULT_SEED,
     size: int = params.DEFAULT_SIZE,
     workers: int = 2,
+    *,
+    cached: bool = False,
 ) -> Path:
     """Render ``n`` images of ``split`` into ``out_dir`` (replacing a previous synth split there) and return it.
 
     ``out_dir`` must be absent, empty or an earlier synth split (it has a manifest);
-    anything else is refused rather than overwritten.
+    anything else is refused rather than overwritten. ``cached``: ``out_dir`` is the cache (the progress
+    line says so: generated once, reused by later runs).
     """
     if split not in params.SPLITS:
         raise DatasetError(f"synth has no split {split!r} (splits: {', '.join(params.SPLITS)})")
@@ -181,11 +186,21 @@ def generate_split(
         for sub in SUBDIRS:
             (tmp / sub).mkdir()
         jobs = [(str(tmp), split, seed, i, size) for i in range(n)]
-        if workers > 1 and n > 1:
-            with _pool(min(workers, n)) as ex:
-                results = list(ex.map(_render_one, jobs, chunksize=max(1, min(8, n // (4 * workers)))))
-        else:
-            results = [_render_one(j) for j in jobs]
+        results = []
+        # Seconds for the test split, minutes for train: say what is being made and where it is kept.
+        what = f"generating synth split {split!r} ({plural(n, 'image')}, {size} px) into {out}"
+        if cached:
+            what += " (first use; later runs reuse it)"
+        with progress.phase(what, n) as advance:
+            if workers > 1 and n > 1:
+                with _pool(min(workers, n)) as ex:
+                    for result in ex.map(_render_one, jobs, chunksize=max(1, min(8, n // (4 * workers)))):
+                        results.append(result)
+                        advance()
+            else:
+                for job in jobs:
+                    results.append(_render_one(job))
+                    advance()
         files: dict[str, str] = {}
         for _, hashes, _ in results:
             files.update(hashes)
@@ -236,7 +251,7 @@ def ensure_split(
     with _lock(folder.parent / f".{folder.name}.lock"):
         if is_current(folder, split, n, int(seed), int(size)):  # another process made it meanwhile
             return folder
-        return generate_split(folder, split=split, n=n, seed=seed, size=size, workers=workers)
+        return generate_split(folder, split=split, n=n, seed=seed, size=size, workers=workers, cached=True)
 
 
 def stream(

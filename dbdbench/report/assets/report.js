@@ -29,7 +29,7 @@
 
   function fmt(column, value) {
     if (value === null || value === undefined) return "–";
-    if (column === "predict_s") return (value * 1000).toFixed(1) + " ms";
+    if (column === "predict_ms") return value.toFixed(1);
     return value.toFixed(3);
   }
 
