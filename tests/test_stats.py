@@ -100,16 +100,20 @@ def test_point_values_from_per_image_data_are_the_results(scored):
 
 
 def test_each_resample_equals_a_fresh_evaluator_on_those_images(scored):
-    """The exact reference: the same resampled images, aggregated by the production Evaluator one image at a time."""
+    """The exact reference: the same resampled images (or batches of images, for metrics pooled per batch),
+    aggregated by the production Evaluator one image at a time."""
     resamples, seed = 12, 5
     for name, (protocol, prepared, _, data, specs) in scored.items():
         fast = distributions(specs, data, resamples, seed)
-        counts = np.concatenate(list(resample_counts(data.n, resamples, seed)))
-        for r in range(resamples):
-            order = np.repeat(np.arange(data.n), counts[r].astype(int))
-            slow = evaluate(protocol, prepared, order).results()["metrics"]
-            for k in specs:
-                assert fast[k][r] == pytest.approx(slow[k], abs=1e-10), (name, k, r)
+        for batch in sorted({spec.batch for spec in specs.values()}):
+            units = np.arange(data.n).reshape(-1, batch)  # N_IMAGES is a multiple of every batch size used
+            counts = np.concatenate(list(resample_counts(len(units), resamples, seed)))
+            for r in range(resamples):
+                order = np.concatenate([units[u] for u in np.repeat(np.arange(len(units)), counts[r].astype(int))])
+                slow = evaluate(protocol, prepared, order).results()["metrics"]
+                for k, spec in specs.items():
+                    if spec.batch == batch:
+                        assert fast[k][r] == pytest.approx(slow[k], abs=1e-10), (name, k, r)
 
 
 def slow_bootstrap(protocol, prepared, resamples: int, level: float, seed: int) -> dict[str, list[float]]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..protocols import Protocol
-from ..stats.bootstrap import Resampling
+from ..stats.bootstrap import Resampling, batch_sums
 from .pair import PreparedPair
 
 THRESHOLDS = np.arange(256)
@@ -158,17 +158,32 @@ class ThresholdCurves:
         return {"f_max": float(f.max()), "f_mean": float(f.mean())}
 
     def resampling(self) -> dict[str, Resampling]:
-        """f_max and f_mean from resampled per-image curves: F curves (aggregation "image") or P and R curves
-        ("curve"), recomputed from the histograms; one shared parts function, so one matrix product."""
+        """f_max and f_mean from resampled per-image curves, recomputed from the histograms: F curves (aggregation
+        "image"), P and R curves ("curve"), TP and predicted counts ("pixel"), or with ``pool_images`` each batch's
+        pooled F curve, resampling batches. One shared parts function, so one matrix product."""
         beta2 = self.protocol.beta2
-        if self.protocol.aggregation == "pixel":
-            if self.protocol.pool_images:
-                return {}  # pooled per group of images: a resample of single images breaks the groups
+        batch = self.protocol.pool_images if self.protocol.aggregation == "pixel" else 0
 
-            def parts(data):  # per-image TP and predicted counts at every threshold (pooled counts' means)
-                hist = np.asarray(data.hist, dtype=np.float64)
-                tp = np.cumsum(hist[:, 1, ::-1], axis=1)[:, ::-1]
-                return np.concatenate([tp, tp + np.cumsum(hist[:, 0, ::-1], axis=1)[:, ::-1]], axis=1)
+        def counts(data):  # per-image TP and predicted counts at every threshold
+            hist = np.asarray(data.hist, dtype=np.float64)
+            tp = np.cumsum(hist[:, 1, ::-1], axis=1)[:, ::-1]
+            return np.concatenate([tp, tp + np.cumsum(hist[:, 0, ::-1], axis=1)[:, ::-1]], axis=1)
+
+        if batch:  # pooled per batch of images: resample batches; each batch's F curve weighted by its size
+
+            def parts(data):
+                pooled = batch_sums(counts(data), batch)
+                size = batch_sums(np.ones((data.n, 1)), batch)
+                f = pooled_f(pooled[:, :256], pooled[:, 256:], pooled[:, :1], beta2)[2]
+                return np.concatenate([size * f, size], axis=1)
+
+            def curve(means):
+                return means[:, :256] / means[:, 256:]
+
+        elif self.protocol.aggregation == "pixel":
+
+            def parts(data):  # the pooled counts' means
+                return counts(data)
 
             def curve(means):  # tp at t = 0 counts every positive pixel
                 return pooled_f(means[:, :256], means[:, 256:], means[:, :1], beta2)[2]
@@ -191,8 +206,8 @@ class ThresholdCurves:
                 return f_beta(means[:, :256], means[:, 256:], beta2)
 
         return {
-            "f_max": Resampling(parts, lambda means: curve(means).max(axis=1)),
-            "f_mean": Resampling(parts, lambda means: curve(means).mean(axis=1)),
+            "f_max": Resampling(parts, lambda means: curve(means).max(axis=1), batch=batch or 1),
+            "f_mean": Resampling(parts, lambda means: curve(means).mean(axis=1), batch=batch or 1),
         }
 
 
@@ -249,9 +264,16 @@ class _ThresholdF:
             return {self.key: Resampling.mean_of(self.key)}
         beta2 = self.protocol.beta2
         if self.protocol.aggregation == "pixel":
-            if self.protocol.pool_images:
-                return {}  # pooled per group of images: a resample of single images breaks the groups
             counts = (f"{self.key}_tp", f"{self.key}_predicted", "n_positive")
+            batch = self.protocol.pool_images
+            if batch:  # pooled per batch of images: resample batches; each batch's F weighted by its size
+
+                def parts(data):
+                    pooled = batch_sums(np.stack([data.column(c) for c in counts], axis=1), batch)
+                    size = batch_sums(np.ones(data.n), batch)
+                    return np.stack([size * pooled_f(pooled[:, 0], pooled[:, 1], pooled[:, 2], beta2)[2], size], 1)
+
+                return {self.key: Resampling(parts, lambda means: means[:, 0] / means[:, 1], batch=batch)}
             return {
                 self.key: Resampling.of_columns(
                     counts, lambda means: pooled_f(means[:, 0], means[:, 1], means[:, 2], beta2)[2]

@@ -59,10 +59,15 @@ class Resampling:
     ``parts(data)`` gives an (n, k) float array of per-image parts; ``reduce(means)`` maps an (R, k) array of
     the parts' means over R resamples to the metric's R values. Two metrics whose ``parts`` is the same
     function object share one matrix product (f_max and f_mean share the per-image curves).
+
+    ``batch``: a metric defined on consecutive batches of this many images (a protocol that pools each test
+    batch, as Explicit-Visual-Prompt's code does) resamples whole batches instead: ``parts`` then gives one row
+    per batch (:func:`batch_sums` helps), in order, the last one possibly partial.
     """
 
     parts: Callable[[PerImageData], np.ndarray]
     reduce: Callable[[np.ndarray], np.ndarray]
+    batch: int = 1
 
     @classmethod
     def mean_of(cls, column: str) -> Resampling:
@@ -74,6 +79,17 @@ class Resampling:
         """A function of the means of several per-image values (``reduce`` gets them as columns, in order)."""
         names = tuple(columns)
         return cls(lambda data: np.stack([data.column(c) for c in names], axis=1), reduce)
+
+
+def batch_sums(values: np.ndarray, batch: int) -> np.ndarray:
+    """Sums over consecutive batches of ``batch`` rows (the last batch possibly partial): (n, ...) -> (B, ...)."""
+    values = np.asarray(values)
+    return np.add.reduceat(values, np.arange(0, values.shape[0], batch), axis=0)
+
+
+def units(spec: Resampling, n: int) -> int:
+    """How many units (images, or batches of images) a metric resamples."""
+    return n if spec.batch <= 1 else -(-n // spec.batch)
 
 
 def resample_counts(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
@@ -90,22 +106,34 @@ def resample_counts(n: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
         done += b
 
 
+def _by_units(specs: Mapping[str, Resampling], n: int) -> dict[int, dict[str, Resampling]]:
+    groups: dict[int, dict[str, Resampling]] = {}
+    for key, spec in specs.items():
+        groups.setdefault(units(spec, n), {})[key] = spec
+    return groups
+
+
 def point_values(specs: Mapping[str, Resampling], data: PerImageData) -> dict[str, float]:
     """Each metric on the images as they are (every count 1): equals the result's own numbers."""
-    ones = np.ones((1, data.n))
-    return {k: float(v[0]) for k, v in _reduce_block(specs, data, ones, {}).items()}
+    out: dict[str, float] = {}
+    for n_units, group in _by_units(specs, data.n).items():
+        ones = np.ones((1, n_units))
+        out.update({k: float(v[0]) for k, v in _reduce_block(group, data, ones, {}).items()})
+    return {k: out[k] for k in specs}
 
 
 def distributions(
     specs: Mapping[str, Resampling], data: PerImageData, resamples: int, seed: int
 ) -> dict[str, np.ndarray]:
-    """Each metric's values over the resamples, (resamples,) each, in resample order."""
+    """Each metric's values over the resamples, (resamples,) each, in resample order. Metrics that resample
+    batches draw their own counts over the batches (from the same seed)."""
     cache: dict[int, np.ndarray] = {}
     blocks: dict[str, list[np.ndarray]] = {k: [] for k in specs}
-    for counts in resample_counts(data.n, resamples, seed):
-        for k, values in _reduce_block(specs, data, counts, cache).items():
-            blocks[k].append(values)
-    return {k: np.concatenate(v) for k, v in blocks.items()}
+    for n_units, group in _by_units(specs, data.n).items():
+        for counts in resample_counts(n_units, resamples, seed):
+            for k, values in _reduce_block(group, data, counts, cache).items():
+                blocks[k].append(values)
+    return {k: np.concatenate(blocks[k]) for k in specs}
 
 
 def _reduce_block(
@@ -118,7 +146,9 @@ def _reduce_block(
         if pid not in means:
             if pid not in cache:
                 cache[pid] = np.asarray(spec.parts(data), dtype=np.float64)
-            means[pid] = counts @ cache[pid] / data.n
+            if cache[pid].shape[0] != counts.shape[1]:
+                raise DbdbenchError(f"resampling parts of {cache[pid].shape[0]} rows for {counts.shape[1]} units")
+            means[pid] = counts @ cache[pid] / counts.shape[1]
         out[key] = np.asarray(spec.reduce(means[pid]), dtype=np.float64)
     return out
 
