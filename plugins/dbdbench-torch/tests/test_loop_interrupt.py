@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from dbdbench_torch.distributed import Context
 from dbdbench_torch.loop import Budget, Task, fit
 from dbdbench_torch.weights import save_weights

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import torch
-from safetensors.torch import save_file
-
 from dbdbench_torch.weights import save_weights, weights_digest
+from safetensors.torch import save_file
 
 
 def _net(seed=0):

@@ -76,10 +76,8 @@ def fold_temperature(net, t: float) -> None:
 
 
 def calibrate(src: str | Path, out: str | Path, val_n: int = 64, val_size: int = 640) -> dict:
-    from dbdbench_torch.data import load_focus_masks, load_images
+    from dbdbench_torch.validation import synth_validation_pairs
     from dbdbench_torch.weights import load_weights, save_weights, weights_digest
-
-    from dbdbench.api import open_dataset
 
     from .method import RTDBD
     from .model import build
@@ -88,11 +86,7 @@ def calibrate(src: str | Path, out: str | Path, val_n: int = 64, val_size: int =
     variant = meta["variant"]
     if "calibration" in meta:
         raise ValueError(f"{src}: already calibrated ({meta['calibration']}); calibrate the uncalibrated weights")
-    ds = open_dataset("synth", split="val", options={"n": val_n, "size": val_size})
-    samples = ds.list().samples
-    pairs = list(
-        zip(load_images([s.image for s in samples]), load_focus_masks([s.gt for s in samples], ds.gt_polarity))
-    )
+    pairs = synth_validation_pairs("val", val_n, val_size)
     method = RTDBD(device="cpu", weights=str(src), variant=variant)
     probs = [method.predict(image) for image, _ in pairs]
     t, scores = fit_temperature(pairs, probs)

@@ -7,8 +7,24 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from dbdbench_torch.inference import TorchMethod
+from dbdbench_torch.packaged import PackagedWeights, Shipped
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+#: What this plugin ships (``weights/MODEL_CARD.md`` tells how each file was trained and what it scores).
+PACKAGED = PackagedWeights(
+    Path(__file__).resolve().parent / "weights",
+    {
+        "lite": Shipped(
+            "lite.safetensors",
+            "d7d1b92399a41d36fe544cbbb50cd9fcd9d2dc2d6ec38c4a01b298728c7e4c3b",
+            {"what": "stage 7f, context branch, logit temperature 5 folded into the head"},
+        ),
+        "lite-plain": Shipped(
+            "lite-plain.safetensors",
+            "1d6775954ca8bb14904a3d60475b750213f6644f19e5f98e0ea4efa8b06713e5",
+            {"what": "stage 6, the previous lite, without the context branch"},
+        ),
+    },
+)
 
 
 class RTDBD(TorchMethod):
@@ -34,11 +50,7 @@ class RTDBD(TorchMethod):
     training_data: ClassVar[str] = "synth train (n=2000, 384 px; no real photos)"
     version: ClassVar[str] = "1"
     options: ClassVar[dict[str, Any]] = dict(TorchMethod.options)
-
-    @classmethod
-    def packaged_weights(cls, variant: str) -> Path | None:
-        path = WEIGHTS_DIR / f"{variant}.safetensors"
-        return path if path.is_file() else None
+    packaged: ClassVar[PackagedWeights | None] = PACKAGED
 
     def build_model(self, variant: str):
         from .model import build

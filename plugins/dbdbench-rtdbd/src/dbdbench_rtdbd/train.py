@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dbdbench_torch.loop import Task
 
 from dbdbench.errors import DbdbenchError
-from dbdbench.options import coerce_option
+
+from .method import RTDBD
 
 TRAIN_OPTIONS: dict[str, Any] = {
     "variant": "lite",
@@ -46,13 +48,11 @@ DEFAULT_BATCH = 8
 
 
 def resolve(options: dict[str, str]) -> dict[str, Any]:
-    cfg = dict(TRAIN_OPTIONS)
-    for key, value in options.items():
-        if key not in TRAIN_OPTIONS:
-            raise DbdbenchError(f"rtdbd training has no option {key!r} (options: {', '.join(sorted(TRAIN_OPTIONS))})")
-        cfg[key] = coerce_option("rtdbd", key, value, TRAIN_OPTIONS[key])
+    from dbdbench_torch.trainer import resolve_options
+
     from .model import VARIANTS
 
+    cfg = resolve_options("rtdbd", options, TRAIN_OPTIONS)
     if cfg["variant"] not in VARIANTS:
         raise DbdbenchError(f"rtdbd: unknown variant {cfg['variant']!r} (variants: {', '.join(VARIANTS)})")
     if cfg["crop"] % 16:
@@ -63,45 +63,24 @@ def resolve(options: dict[str, str]) -> dict[str, Any]:
 
 
 def train(request) -> dict[str, Any]:
-    """The ``register_trainers`` entry point: build the task and run the shared loop."""
-    from dbdbench_torch.distributed import setup, teardown
-    from dbdbench_torch.loop import Budget, fit
-
-    from .method import RTDBD
+    """The ``register_trainers`` entry point: the task in the shared trainer."""
+    from dbdbench_torch.trainer import train_task
 
     cfg = resolve(request.options)
-    ctx = setup(request.device)
-    try:
-        task = RTDBDTask(request, cfg, batch_size=request.batch_size or DEFAULT_BATCH)
-        budget = Budget(
-            steps=request.steps,
-            epochs=request.epochs,
-            checkpoint_every=cfg["checkpoint_every"],
-            val_every=cfg["val_every"],
-        )
-        return fit(
-            task,
-            ctx,
-            request.out,
-            budget,
-            seed=request.seed,
-            resume=request.resume,
-            on_progress=request.on_progress,
-            describe=RTDBD.describe(),
-        )
-    finally:
-        teardown(ctx)
+    return train_task(request, RTDBDTask, cfg, request.batch_size or DEFAULT_BATCH, RTDBD.describe())
 
 
-class RTDBDTask:
-    """Model, optimiser, one step of the paper's objective, validation on a synth split, export."""
+class RTDBDTask(Task):
+    """Model, optimiser, one step of the paper's objective; validation, export and resume checks are shared."""
 
     default_steps = 3000
+    options = TRAIN_OPTIONS
+    method_class = RTDBD
 
     def __init__(self, request, cfg: dict[str, Any], batch_size: int):
         from dbdbench_torch.data import Augment, load_focus_masks, load_images, require_gt
 
-        self.request, self.cfg, self.batch_size, self.seed = request, cfg, batch_size, request.seed
+        super().__init__(request, cfg, batch_size)
         listing = request.dataset.list()
         require_gt(listing.samples)
         self.stems = [s.stem for s in listing.samples]
@@ -109,7 +88,7 @@ class RTDBDTask:
         self.masks = load_focus_masks([s.gt for s in listing.samples], request.dataset.gt_polarity)
         self.augment = Augment(jpeg_p=cfg["jpeg_p"], noise_p=cfg["noise_p"]) if cfg["augment"] else Augment.none()
         self.salient_maps = self._folder_saliency(cfg["saliency"])
-        self.val_pairs = self._validation_pairs()
+        self.val_pairs = self.validation_pairs()
 
     # ------------------------------------------------------------ data
 
@@ -129,21 +108,6 @@ class RTDBDTask:
                 f"{folder}: no saliency map for {len(missing)} training images (first: {missing[0]}.png)"
             )
         return [(read_gray(maps[s]) > 127).astype(np.uint8) for s in self.stems]
-
-    def _validation_pairs(self):
-        if not self.cfg["val_split"] or self.request.rank != 0:
-            return []
-        from dbdbench_torch.data import load_focus_masks, load_images
-
-        from dbdbench.api import open_dataset
-
-        ds = open_dataset(
-            "synth", split=self.cfg["val_split"], options={"n": self.cfg["val_n"], "size": self.cfg["val_size"]}
-        )
-        samples = ds.list().samples
-        return list(
-            zip(load_images([s.image for s in samples]), load_focus_masks([s.gt for s in samples], ds.gt_polarity))
-        )
 
     def dataset_size(self) -> int:
         return len(self.images)
@@ -229,37 +193,11 @@ class RTDBDTask:
 
     # ------------------------------------------------------------ validation and export
 
-    def validate(self):
-        if not self.val_pairs:
-            return None
-        from dbdbench_torch.validation import score_predictions
-
-        from .method import RTDBD
-
-        method = RTDBD(device=str(self.ctx.device), weights="random", variant=self.cfg["variant"])
-        method._model = self.net
-        self.net.eval()
-        try:
-            return score_predictions(self.val_pairs, method.predict)
-        finally:
-            method._model = None
-
-    def export(self, path: Path, info: dict[str, Any]) -> str:
-        from dbdbench_torch.weights import save_weights
-
-        meta = {"method": "rtdbd", "variant": self.cfg["variant"], "options": self.record()}
-        if "step" in info:
-            meta["step"] = info["step"]
-        elif "steps" in info:
-            meta["step"] = info["steps"]
-        return save_weights(self.net, path, metadata=meta)
-
-    def matches(self, saved) -> bool:
-        """Options added to rtdbd after a checkpoint was written count as their defaults (old runs stay resumable)."""
-        return saved is not None and {**TRAIN_OPTIONS, **saved} == self.record()
+    def inference_network(self):
+        return self.net
 
     def record(self) -> dict[str, Any]:
-        return dict(self.cfg, batch_size=self.batch_size, dataset=self.request.dataset.describe())
+        return dict(super().record(), dataset=self.request.dataset.describe())
 
 
 class _Logits:

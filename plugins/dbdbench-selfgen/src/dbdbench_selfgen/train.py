@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dbdbench_torch.loop import Task
+from dbdbench_torch.plots import Panel
 
 from dbdbench.errors import DbdbenchError
-from dbdbench.options import coerce_option
+
+from .method import SelfGen
 
 TRAIN_OPTIONS: dict[str, Any] = {
     "stage": "adversarial",  # classifier | adversarial
@@ -66,16 +69,14 @@ TRAIN_OPTIONS: dict[str, Any] = {
 DEFAULT_BATCH = {"classifier": 8, "adversarial": 4}
 STAGES = ("classifier", "adversarial")
 DISCRIMINATORS = ("both", "clear", "blurred", "none")
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
 def resolve(options: dict[str, str]) -> dict[str, Any]:
-    cfg = dict(TRAIN_OPTIONS)
-    for key, value in options.items():
-        if key not in TRAIN_OPTIONS:
-            raise DbdbenchError(f"selfgen training has no option {key!r} (options: {', '.join(sorted(TRAIN_OPTIONS))})")
-        cfg[key] = coerce_option("selfgen", key, value, TRAIN_OPTIONS[key])
+    from dbdbench_torch.trainer import resolve_options
+
     from .model import VARIANTS
+
+    cfg = resolve_options("selfgen", options, TRAIN_OPTIONS)
 
     if cfg["stage"] not in STAGES:
         raise DbdbenchError(f"selfgen: stage={cfg['stage']!r}: expected classifier or adversarial")
@@ -102,8 +103,10 @@ def generator_file(spec: str) -> Path:
 def classifier_file(spec: str, variant: str) -> Path:
     """V's weights: a file, a stage-1 training folder (best, else final weights), or the packaged ones."""
     if not spec:
-        path = WEIGHTS_DIR / f"{variant}-classifier.safetensors"
-        if path.is_file():
+        from .method import PACKAGED
+
+        path = PACKAGED.path(f"{variant}-classifier")
+        if path is not None:
             return path
         raise DbdbenchError(
             f"selfgen: no classifier for variant {variant!r}: train stage 1 first "
@@ -127,53 +130,28 @@ def _weights_file(spec: str, option: str) -> Path:
 
 
 def train(request) -> dict[str, Any]:
-    """The ``register_trainers`` entry point: build the stage's task and run the shared loop."""
-    from dbdbench_torch.distributed import setup, teardown
-    from dbdbench_torch.loop import Budget, fit
-
-    from .method import SelfGen
+    """The ``register_trainers`` entry point: the stage's task in the shared trainer."""
+    from dbdbench_torch.trainer import train_task
 
     cfg = resolve(request.options)
-    ctx = setup(request.device)
-    try:
-        batch = request.batch_size or DEFAULT_BATCH[cfg["stage"]]
-        cls = ClassifierTask if cfg["stage"] == "classifier" else AdversarialTask
-        task = cls(request, cfg, batch_size=batch)
-        budget = Budget(
-            steps=request.steps,
-            epochs=request.epochs,
-            checkpoint_every=cfg["checkpoint_every"],
-            keep_every=cfg["keep_every"],
-            val_every=cfg["val_every"],
-        )
-        summary = fit(
-            task,
-            ctx,
-            request.out,
-            budget,
-            seed=request.seed,
-            resume=request.resume,
-            on_progress=request.on_progress,
-            describe=SelfGen.describe(),
-        )
-        if ctx.is_main:
-            summary = task.finish(Path(request.out), summary)
-        return summary
-    finally:
-        teardown(ctx)
+    batch = request.batch_size or DEFAULT_BATCH[cfg["stage"]]
+    cls = ClassifierTask if cfg["stage"] == "classifier" else AdversarialTask
+    return train_task(request, cls, cfg, batch, SelfGen.describe())
 
 
-class _Task:
+class _Task(Task):
     """What both stages share: the image pools, augmentation, options record."""
 
     default_steps = 1000
+    options = TRAIN_OPTIONS
+    method_class = SelfGen
 
     def __init__(self, request, cfg: dict[str, Any], batch_size: int):
         from dbdbench_torch.data import Augment
 
         from . import data
 
-        self.request, self.cfg, self.batch_size, self.seed = request, cfg, batch_size, request.seed
+        super().__init__(request, cfg, batch_size)
         src = data.folder_images(cfg["sources"], "sources") if cfg["sources"] else data.dataset_images(request.dataset)
         size = cfg["resize"]
         self.sources = data.load(src, cfg["max_sources"], resize=size)
@@ -198,33 +176,14 @@ class _Task:
         return photometric(rng, patch, self.augment)
 
     def record(self) -> dict[str, Any]:
-        return dict(self.cfg, batch_size=self.batch_size, pools=self.describe_pools)
-
-    def matches(self, saved) -> bool:
-        """Options added after a checkpoint was written count as their defaults (older runs stay resumable)."""
-        return saved is not None and {**TRAIN_OPTIONS, **saved} == self.record()
-
-    def finish(self, out: Path, summary: dict[str, Any]) -> dict[str, Any]:
-        from dbdbench.io import atomic_write_json
-
-        from .plots import plot_training
-
-        try:
-            summary["plot"] = str(plot_training(out))
-        except Exception as exc:
-            print(f"selfgen: could not plot the training curves ({exc})", file=sys.stderr)
-        summary.update(self.extra_summary())
-        atomic_write_json(out / "training.json", summary)
-        return summary
-
-    def extra_summary(self) -> dict[str, Any]:
-        return {}
+        return dict(super().record(), pools=self.describe_pools)
 
 
 class ClassifierTask(_Task):
     """Stage 1: V classifies crops as full clear (0), full blurred (1) or mixed (2); cross-entropy, Adam."""
 
     default_steps = 600
+    plot_panels = (Panel("losses", ("loss", "accuracy"), says_window=True),)
 
     def __init__(self, request, cfg, batch_size):
         super().__init__(request, cfg, batch_size)
@@ -319,23 +278,27 @@ class ClassifierTask(_Task):
             "score": float(correct.sum() / counts.sum()),
         }
 
-    def export(self, path: Path, info: dict[str, Any]) -> str:
-        from dbdbench_torch.weights import save_weights
+    def inference_network(self):
+        return self.net
 
-        meta = {
-            "method": "selfgen",
-            "network": "classifier",
-            "variant": self.cfg["variant"],
-            "options": self.record(),
-            "step": info.get("step", info.get("steps")),
-        }
-        return save_weights(self.net, path, metadata=meta)
+    def export_metadata(self, info: dict[str, Any]) -> dict[str, Any]:
+        return dict(super().export_metadata(info), network="classifier")
 
 
 class AdversarialTask(_Task):
     """Stage 2: G against D_c and D_b with the frozen classifier V (Eq. 1-6); logs mask statistics, flags collapse."""
 
     default_steps = 2000
+    plot_panels = (
+        Panel("losses", ("g_adv_c", "g_adv_b", "d_c", "d_b", "lb", "mask_bin_loss", "mask_cov_loss"), says_window=True),
+        Panel(
+            "masks: coverage, binariness; D(fake)",
+            ("coverage", "binariness", "d_c_fake", "d_b_fake"),
+            ylim=(-0.05, 1.05),
+            flag="collapse",
+            flag_label="collapsed step",
+        ),
+    )
 
     def __init__(self, request, cfg, batch_size):
         super().__init__(request, cfg, batch_size)
@@ -346,25 +309,10 @@ class AdversarialTask(_Task):
             self.classifier_sha = weights_digest(self.classifier_path)
         else:
             self.classifier_sha = None
-        self.val_pairs = self._validation_pairs()
+        self.val_pairs = self.validation_pairs()
         self.critic_crops = self._critic_crops()
         self.collapsed_run = 0
         self.collapse_events: list[dict[str, Any]] = []
-
-    def _validation_pairs(self):
-        if not self.cfg["val_split"] or self.request.rank != 0:
-            return []
-        from dbdbench_torch.data import load_focus_masks, load_images
-
-        from dbdbench.api import open_dataset
-
-        ds = open_dataset(
-            "synth", split=self.cfg["val_split"], options={"n": self.cfg["val_n"], "size": self.cfg["val_size"]}
-        )
-        samples = ds.list().samples
-        return list(
-            zip(load_images([s.image for s in samples]), load_focus_masks([s.gt for s in samples], ds.gt_polarity))
-        )
 
     def _critic_crops(self, k: int = 32):
         """Fixed crops for measuring the critics at each validation: synth val photos (never trained on) with
@@ -582,33 +530,14 @@ class AdversarialTask(_Task):
         return True
 
     def validate(self):
-        if not self.val_pairs:
-            return None
-        from dbdbench_torch.validation import score_predictions
+        scores = super().validate()
+        return None if scores is None else {**scores, **self.critic_accuracy()}
 
-        from .method import SelfGen
+    def inference_network(self):
+        return self.exported
 
-        method = SelfGen(device=str(self.ctx.device), weights="random", variant=self.cfg["variant"])
-        method._model = self.exported
-        self.exported.eval()
-        try:
-            scores = score_predictions(self.val_pairs, method.predict)
-        finally:
-            method._model = None
-        return {**scores, **self.critic_accuracy()}
-
-    def export(self, path: Path, info: dict[str, Any]) -> str:
-        from dbdbench_torch.weights import save_weights
-
-        meta = {
-            "method": "selfgen",
-            "network": "generator",
-            "variant": self.cfg["variant"],
-            "options": self.record(),
-            "classifier_sha256": self.classifier_sha or "",
-            "step": info.get("step", info.get("steps")),
-        }
-        return save_weights(self.exported, path, metadata=meta)
+    def export_metadata(self, info: dict[str, Any]) -> dict[str, Any]:
+        return dict(super().export_metadata(info), network="generator", classifier_sha256=self.classifier_sha or "")
 
     def record(self) -> dict[str, Any]:
         return dict(super().record(), classifier_sha256=self.classifier_sha)

@@ -8,7 +8,6 @@ resizes to a fixed square input, as papers often do.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,6 +16,8 @@ import numpy as np
 
 from dbdbench.errors import DbdbenchError
 from dbdbench.methods import Method
+
+from .packaged import PackagedWeights
 
 
 class TorchMethod(Method):
@@ -51,13 +52,16 @@ class TorchMethod(Method):
 
     # ---------------------------------------------------------------- to implement
 
+    #: The plugin's table of shipped weights (``dbdbench_torch.packaged``); None: nothing shipped.
+    packaged: ClassVar[PackagedWeights | None] = None
+
     def build_model(self, variant: str):  # pragma: no cover - abstract
         raise NotImplementedError
 
     @classmethod
-    def packaged_weights(cls, variant: str) -> Path | None:  # pragma: no cover - abstract
+    def packaged_weights(cls, variant: str) -> Path | None:
         """The weights file shipped inside the plugin for this variant, or None."""
-        raise NotImplementedError
+        return cls.packaged.path(variant) if cls.packaged is not None else None
 
     # ---------------------------------------------------------------- weights
 
@@ -72,7 +76,10 @@ class TorchMethod(Method):
             return None, None  # no trained weights for this variant: random, flagged in provenance
         from .weights import weights_digest
 
-        return path, weights_digest(path)
+        digest = weights_digest(path)
+        if self.packaged is not None:
+            self.packaged.verify(path, digest)
+        return path, digest
 
     @property
     def is_random(self) -> bool:
@@ -173,7 +180,3 @@ class TorchMethod(Method):
                 torch.cuda.synchronize()
 
         return run
-
-
-def warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)

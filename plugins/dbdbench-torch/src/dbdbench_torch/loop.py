@@ -20,10 +20,11 @@ import csv
 import io
 import json
 import platform
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -35,15 +36,34 @@ from .distributed import Context, all_mean, any_true, barrier
 
 
 class Task:
-    """What a method's trainer hands to :func:`fit`. Subclasses implement every method below."""
+    """What a method's trainer hands to :func:`fit`: its networks, optimisers, one step, validation, export.
+
+    Subclasses implement ``setup``, ``state_modules``, ``state_optimizers``, ``dataset_size``, ``load_batch``,
+    ``train_step`` and ``inference_network``; the rest has a shared default that both learned plugins use:
+    options recorded and checked on resume, validation on a ``synth`` split with the method's own ``predict``,
+    export as safetensors, and the end-of-run plot.
+    """
 
     #: Images per step per process.
     batch_size: int = 8
     #: Used when neither --steps nor --epochs is given.
     default_steps: int = 1000
+    #: The trainer's option defaults. A checkpoint written before an option existed resumes with its default.
+    options: ClassVar[dict[str, Any]] = {}
+    #: The method whose ``predict`` scores validation (built with random weights, the task's network swapped in).
+    method_class: ClassVar[Any] = None
+    #: Panels of ``training.png`` drawn from ``loss.csv`` at the end of a run (``dbdbench_torch.plots``); none: no plot.
+    plot_panels: ClassVar[tuple[Any, ...]] = ()
+    #: (uint8 image, uint8 focus mask) pairs that ``validate`` scores; see :meth:`validation_pairs`.
+    val_pairs: list[tuple[Any, Any]] = []
+
+    def __init__(self, request, cfg: dict[str, Any], batch_size: int):
+        self.request, self.cfg, self.batch_size, self.seed = request, cfg, batch_size, request.seed
+
+    # ---------------------------------------------------------------- every task implements these
 
     def setup(self, ctx: Context) -> None:
-        """Build networks (seeded), wrap them for DDP, build optimisers and schedulers."""
+        """Build networks (seeded), wrap them for DDP, build optimisers and schedulers; keep ``ctx``."""
         raise NotImplementedError
 
     def state_modules(self) -> dict[str, torch.nn.Module]:
@@ -53,10 +73,6 @@ class Task:
     def state_optimizers(self) -> dict[str, Any]:
         """Optimisers *and* schedulers (anything with state_dict/load_state_dict)."""
         raise NotImplementedError
-
-    def restore_missing(self, name: str) -> None:
-        """A checkpoint from before module ``name`` existed is being resumed: set it from the restored ones, or refuse."""
-        raise DbdbenchError(f"--resume: the checkpoint has no state for {name!r}; use another --out")
 
     def dataset_size(self) -> int:
         raise NotImplementedError
@@ -69,21 +85,86 @@ class Task:
         """One optimiser step; returns scalars to log, at least ``loss``."""
         raise NotImplementedError
 
+    def inference_network(self) -> torch.nn.Module:
+        """The network that is validated and exported (what ``dbdbench run`` loads)."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- shared defaults
+
+    def restore_missing(self, name: str) -> None:
+        """A checkpoint from before module ``name`` existed is being resumed: set it from the restored ones, or refuse."""
+        raise DbdbenchError(f"--resume: the checkpoint has no state for {name!r}; use another --out")
+
+    def validation_pairs(self) -> list[tuple[Any, Any]]:
+        """The ``synth`` split of option ``val_split`` (``val_n`` images of ``val_size`` px), on rank 0 only;
+        none when the option is empty. Validation images are synthetic: never the real photos dbdbench scores."""
+        split = self.cfg.get("val_split", "")
+        if not split or self.request.rank != 0:
+            return []
+        from .validation import synth_validation_pairs
+
+        return synth_validation_pairs(split, self.cfg["val_n"], self.cfg["val_size"])
+
     def validate(self) -> dict[str, float] | None:
-        """Metrics on a held-out split (rank 0), or None. ``score`` (higher is better) picks the best weights."""
-        return None
+        """Metrics on the validation pairs (rank 0), or None. ``score`` (higher is better) picks the best weights."""
+        if not self.val_pairs or self.method_class is None:
+            return None
+        from .validation import score_predictions
+
+        net = self.inference_network()
+        method = self.method_class(device=str(self.ctx.device), weights="random", variant=self.cfg["variant"])
+        method._model = net
+        net.eval()
+        try:
+            return score_predictions(self.val_pairs, method.predict)
+        finally:
+            method._model = None
+
+    def export_metadata(self, info: dict[str, Any]) -> dict[str, Any]:
+        """What the exported weights file says about itself (provenance; not part of its content hash)."""
+        meta: dict[str, Any] = {
+            "method": self.method_class.id,
+            "variant": self.cfg["variant"],
+            "options": self.record(),
+        }
+        step = info.get("step", info.get("steps"))
+        if step is not None:
+            meta["step"] = step
+        return meta
 
     def export(self, path: Path, info: dict[str, Any]) -> str:
-        """Write the inference weights (safetensors) to ``path``; return their sha256."""
-        raise NotImplementedError
+        """Write the inference weights (safetensors) to ``path``; return their content hash."""
+        from .weights import save_weights
+
+        return save_weights(self.inference_network(), path, metadata=self.export_metadata(info))
 
     def record(self) -> dict[str, Any]:
         """The resolved options that define this run (checked on --resume)."""
-        raise NotImplementedError
+        return dict(self.cfg, batch_size=self.batch_size)
 
     def matches(self, saved: dict[str, Any] | None) -> bool:
-        """May a checkpoint with this saved record be resumed? Override to accept options added later at their defaults."""
-        return saved == self.record()
+        """May a checkpoint with this saved record be resumed? Options added since count as their defaults."""
+        return saved is not None and {**self.options, **saved} == self.record()
+
+    def extra_summary(self) -> dict[str, Any]:
+        """Anything the task adds to ``training.json`` at the end (e.g. events it noticed)."""
+        return {}
+
+    def finish(self, out: Path, summary: dict[str, Any]) -> dict[str, Any]:
+        """Rank 0, after the loop: the training-curve plot and the extra summary, written into training.json."""
+        extra = self.extra_summary()
+        if not self.plot_panels and not extra:
+            return summary
+        if self.plot_panels:
+            from .plots import plot_training
+
+            try:
+                summary["plot"] = str(plot_training(Path(out), self.plot_panels))
+            except Exception as exc:
+                print(f"{self.method_class.id}: could not plot the training curves ({exc})", file=sys.stderr)
+        summary.update(extra)
+        atomic_write_json(Path(out) / "training.json", summary)
+        return summary
 
 
 @dataclass
@@ -126,7 +207,7 @@ def fit(
     state = _State()
     if resume:
         saved = ckpt.load_checkpoint(folder)
-        if not _matches(task, saved.get("record")):
+        if not task.matches(saved.get("record")):
             raise DbdbenchError(
                 f"--resume: {folder / ckpt.LAST} was made with other options ({_diff(saved.get('record'), task.record())}); "
                 "use the same --option values or another --out"
@@ -321,11 +402,6 @@ def _validate(task: Task, ctx: Context, out: Path, state: _State) -> None:
             state.best_score, state.best_step = metrics["score"], state.step
             task.export(out / "best.safetensors", {"step": state.step, "validation": row})
     barrier(ctx)
-
-
-def _matches(task, saved) -> bool:
-    check = getattr(task, "matches", None)
-    return check(saved) if check is not None else saved == task.record()
 
 
 def _diff(a: dict | None, b: dict) -> str:

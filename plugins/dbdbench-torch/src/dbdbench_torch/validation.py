@@ -13,6 +13,17 @@ from dbdbench.metrics import Evaluator, prepare
 from dbdbench.protocols import get_protocol
 
 
+def synth_validation_pairs(split: str, n: int, size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(uint8 RGB image, uint8 focus mask 0/1) pairs of a ``synth`` split, generated on first use."""
+    from dbdbench.api import open_dataset
+
+    from .data import load_focus_masks, load_images
+
+    ds = open_dataset("synth", split=split, options={"n": n, "size": size})
+    samples = ds.list().samples
+    return list(zip(load_images([s.image for s in samples]), load_focus_masks([s.gt for s in samples], ds.gt_polarity)))
+
+
 def score_predictions(
     pairs: list[tuple[np.ndarray, np.ndarray]], predict: Callable[[np.ndarray], np.ndarray]
 ) -> dict[str, float]:

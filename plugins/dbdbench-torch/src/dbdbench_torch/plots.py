@@ -1,9 +1,29 @@
-"""Training curves of a selfgen run (``loss.csv``, ``val.csv``) as one PNG, with matplotlib's Agg backend."""
+"""Training curves of a run (``loss.csv``, ``val.csv``) as one PNG, with matplotlib's Agg backend.
+
+A task declares its panels (:class:`Panel`: which ``loss.csv`` columns, smoothed by a moving mean); a last
+panel always shows the validation metrics against the step.
+"""
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel of ``training.png``: ``loss.csv`` columns against the step."""
+
+    title: str
+    keys: tuple[str, ...]
+    #: Fixed y range (e.g. (-0.05, 1.05) for fractions); None: automatic.
+    ylim: tuple[float, float] | None = None
+    #: A 0/1 column whose 1-steps are marked as red dots at y = 0 (e.g. ``collapse``); "" for none.
+    flag: str = ""
+    flag_label: str = ""
+    #: Whether the title says the moving-mean window.
+    says_window: bool = False
 
 
 def _read(path: Path) -> dict[str, list[float]]:
@@ -31,8 +51,8 @@ def _smooth(values: list[float], window: int) -> list[float]:
     return head + list(np.convolve(a, kernel, mode="valid"))
 
 
-def plot_training(folder: Path, out: Path | None = None) -> Path:
-    """Losses, mask statistics (coverage, binariness, collapse) and validation metrics against the step."""
+def plot_training(folder: Path, panels: tuple[Panel, ...], out: Path | None = None) -> Path:
+    """``panels`` of ``loss.csv`` columns, then the validation metrics, against the step; ``training.png``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -43,33 +63,20 @@ def plot_training(folder: Path, out: Path | None = None) -> Path:
     out = Path(out) if out else folder / "training.png"
     steps = log.get("step", [])
     window = max(1, len(steps) // 100)
-    adversarial = "coverage" in log
-    panels = 3 if adversarial else 2
-    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.8))
-    ax = axes[0]
-    keys = (
-        ("g_adv_c", "g_adv_b", "d_c", "d_b", "lb", "mask_bin_loss", "mask_cov_loss")
-        if adversarial
-        else ("loss", "accuracy")
-    )
-    for key in keys:
-        if key in log:
-            ax.plot(steps, _smooth(log[key], window), label=key, lw=1)
-    ax.set_xlabel("step")
-    ax.set_title("losses" + (f" (moving mean of {window})" if window > 1 else ""))
-    ax.legend(fontsize=7)
-    if adversarial:
-        ax = axes[1]
-        for key in ("coverage", "binariness", "d_c_fake", "d_b_fake"):
+    n = len(panels) + 1
+    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 3.8))
+    for ax, panel in zip(axes, panels):
+        for key in panel.keys:
             if key in log:
                 ax.plot(steps, _smooth(log[key], window), label=key, lw=1)
-        if "collapse" in log:
-            flagged = [s for s, c in zip(steps, log["collapse"]) if c > 0.5]
+        if panel.flag and panel.flag in log:
+            flagged = [s for s, c in zip(steps, log[panel.flag]) if c > 0.5]
             if flagged:
-                ax.scatter(flagged, [0.0] * len(flagged), s=4, c="red", label="collapsed step")
-        ax.set_ylim(-0.05, 1.05)
+                ax.scatter(flagged, [0.0] * len(flagged), s=4, c="red", label=panel.flag_label or panel.flag)
+        if panel.ylim is not None:
+            ax.set_ylim(*panel.ylim)
         ax.set_xlabel("step")
-        ax.set_title("masks: coverage, binariness; D(fake)")
+        ax.set_title(panel.title + (f" (moving mean of {window})" if panel.says_window and window > 1 else ""))
         ax.legend(fontsize=7)
     ax = axes[-1]
     vs = val.get("step", [])
