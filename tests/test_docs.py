@@ -4,6 +4,8 @@ the dataset and training contracts complete, and every file and command on those
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib
 import inspect
 import json
 import os
@@ -27,6 +29,17 @@ PLUGINS_MD = REPO / "docs" / "plugins.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 #: A fenced block whose first line is only "# <relative path>" is that file, verbatim.
 FILE_LINE = re.compile(r"^# ([\w.-]+(?:/[\w.-]+)*\.(?:py|toml|md|txt))\n")
+#: A command in an indented code block (the model cards' style), with its ``\`` continuation lines.
+INDENTED_COMMAND = re.compile(r"^ {4,}((?:\S*/)?dbdbench (?:.*\\\n)*.*)", re.M)
+#: Every page a reader may open: the README, docs/, and each plugin's README and model card.
+PAGES = sorted(
+    [
+        REPO / "README.md",
+        *(REPO / "docs").glob("*.md"),
+        *REPO.glob("plugins/*/README.md"),
+        *REPO.glob("plugins/*/src/*/weights/MODEL_CARD.md"),
+    ]
+)
 
 
 def doc_files(markdown: Path) -> dict[str, str]:
@@ -38,19 +51,29 @@ def doc_files(markdown: Path) -> dict[str, str]:
     return files
 
 
+def command_words(line: str) -> list[str] | None:
+    """The words after ``dbdbench`` of one shell line (``VAR=value`` prefixes, ``.venv/bin/dbdbench``, and
+    ``python -m dbdbench`` or ``torchrun ... -m dbdbench`` allowed), or None when the line runs something else."""
+    words = shlex.split(line, comments=True)
+    while words and re.match(r"^[A-Z_]+=", words[0]):
+        words = words[1:]  # VAR=value prefixes
+    for i, word in enumerate(words[:-1]):
+        if word == "-m" and words[i + 1] == "dbdbench":
+            return words[i + 2 :]
+    if words and Path(words[0]).name == "dbdbench":
+        return words[1:]
+    return None
+
+
 def doc_commands(markdown: Path) -> list[list[str]]:
-    """Every ``dbdbench ...`` command line of the page's bash blocks (continuations joined, comments cut)."""
-    commands = []
-    for lang, body in FENCE.findall(markdown.read_text(encoding="utf-8")):
-        if lang != "bash":
-            continue
-        for line in body.replace("\\\n", " ").splitlines():
-            words = shlex.split(line, comments=True)
-            while words and re.match(r"^[A-Z_]+=", words[0]):
-                words = words[1:]  # VAR=value prefixes
-            if words and words[0] == "dbdbench":
-                commands.append(words[1:])
-    return commands
+    """Every ``dbdbench ...`` command a reader may copy from the page: the lines of its bash blocks and of its
+    indented code blocks (continuations joined, comments cut)."""
+    text = markdown.read_text(encoding="utf-8")
+    lines = [
+        line for lang, body in FENCE.findall(text) if lang == "bash" for line in body.replace("\\\n", " ").splitlines()
+    ]
+    lines += [block.replace("\\\n", " ") for block in INDENTED_COMMAND.findall(FENCE.sub("", text))]
+    return [words for words in map(command_words, lines) if words is not None]
 
 
 def cli(*args, env=None, check=True, cwd=None):
@@ -303,16 +326,338 @@ def test_hooks_md_examples_load_and_run(tmp_path, photos):
     )
 
 
-@pytest.mark.parametrize("page", [PLUGINS_MD, HOOKS_MD], ids=lambda p: p.name)
+# ------------------------------------------------------------------ every page: its commands, links and names
+
+
+def page_id(page: Path) -> str:
+    return str(page.relative_to(REPO))
+
+
+def prose(page: Path) -> str:
+    """The page without its fenced code blocks (where names in backticks are only examples)."""
+    return FENCE.sub("", page.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def help_options(*command: str) -> frozenset[str]:
+    """The options ``dbdbench COMMAND --help`` lists (none for a command that does not exist)."""
+    proc = cli(*command, "--help", check=False)
+    return frozenset(re.findall(r"(?<![\w-])--[a-z][\w-]*", proc.stdout)) if proc.returncode == 0 else frozenset()
+
+
+@functools.cache
+def commands() -> frozenset[str]:
+    """The commands ``dbdbench --help`` lists."""
+    listing = cli("--help").stdout.split("Commands:", 1)[1]
+    return frozenset(re.findall(r"^  ([a-z][\w-]*)", listing, re.M))
+
+
+@functools.cache
+def registered(kind: str) -> dict[str, dict]:
+    """What ``dbdbench list KIND --json`` lists (methods, datasets or protocols), by id or name."""
+    entries = json.loads(cli("list", kind, "--json").stdout)
+    return {entry.get("id") or entry["name"]: entry for entry in entries}
+
+
+def defined_on_page(page: Path, name: str) -> bool:
+    """Whether one of the page's own files (a plugin it writes out) defines ``name`` as a string."""
+    return re.search(rf"[\"']{re.escape(name)}[\"']", "\n".join(doc_files(page).values())) is not None
+
+
+#: A name, not a placeholder of the pages ("M", "<id>", "...").
+NAME = re.compile(r"[a-z0-9][\w.-]*")
+OPTION = re.compile(r"(?<![\w-])--[a-z][\w-]*")
+#: Not commands on purpose: docs/reliability.md's case of an unknown command.
+NOT_COMMANDS = {"frobnicate"}
+
+
+def split_command(shown: str, words: list[str]) -> tuple[list[str], str | None, list[str]]:
+    """The words after ``dbdbench`` as: problems with the global options or the command, the command (None when
+    there is none, or none of that name), and its arguments."""
+    first = next((i for i, w in enumerate(words) if not w.startswith("-")), len(words))
+    problems = [f"'{shown}': dbdbench has no option {w}" for w in words[:first] if w not in help_options()]
+    sub = words[first] if first < len(words) else None
+    if sub is not None and NAME.fullmatch(sub) and sub not in commands() and sub not in NOT_COMMANDS:
+        problems.append(f"'{shown}': dbdbench has no command {sub!r}")
+    return problems, sub if sub in commands() else None, words[first + 1 :]
+
+
+def command_problems(page: Path, words: list[str]) -> list[str]:
+    """What is wrong with one command a page shows: a command, option, method, dataset, protocol or method option
+    that dbdbench does not have (what the page's own plugin files define counts)."""
+    shown = "dbdbench " + " ".join(words)
+    problems, sub, args = split_command(shown, words)
+    if sub is None:
+        return problems
+    values: dict[str, list[str]] = {}
+    for i, word in enumerate(args):
+        option, _, value = word.partition("=")
+        if option.startswith("--"):
+            if option not in help_options(sub):
+                problems.append(f"'{shown}': 'dbdbench {sub}' has no option {option}")
+            values.setdefault(option, []).append(value or (args[i + 1] if i + 1 < len(args) else ""))
+    names = {
+        "--method": set(registered("methods")),
+        "--dataset": set(registered("datasets")),
+        "--protocol": set(registered("protocols")) | ({"all"} if sub == "score" else set()),
+    }
+    for option, known in names.items():
+        for value in values.get(option, []):
+            name = value.lower() if option == "--dataset" else value  # dataset names match in any case
+            if NAME.fullmatch(name) and name not in known and not defined_on_page(page, name):
+                problems.append(f"'{shown}': {option} {value}: dbdbench has no such {option[2:]}")
+    method = registered("methods").get(next(iter(values.get("--method", [])), ""))
+    if method is not None and sub in ("run", "bench"):
+        for key in (pair.partition("=")[0] for pair in values.get("--option", [])):
+            if key not in method["options"]:
+                problems.append(
+                    f"'{shown}': method {method['id']} has no option {key!r} ({', '.join(method['options'])})"
+                )
+    return problems
+
+
+#: Spans of the prose that name a dbdbench command: ``dbdbench compare A B [--ci 0.95]``.
+INLINE_COMMAND = re.compile(r"`(dbdbench [^`]+)`")
+
+
+def inline_command_problems(span: str) -> list[str]:
+    """A usage string of the prose (placeholders and ``[...]`` allowed): its command exists with every option it
+    names. Two commands may share a span, separated by ``;``."""
+    problems = []
+    for part in span.split(";"):
+        words = part.split()
+        if words[:1] != ["dbdbench"]:
+            continue
+        found, sub, args = split_command(f"`{span}`", words[1:])
+        problems += found
+        if sub is not None:
+            options = OPTION.findall(" ".join(args))
+            problems += [f"`{span}`: 'dbdbench {sub}' has no option {o}" for o in options if o not in help_options(sub)]
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
 def test_commands_on_the_page_exist_with_their_options(page):
-    commands = doc_commands(page)
-    assert commands, f"{page.name} shows no dbdbench command"
-    helps: dict[str, str] = {}
-    for words in commands:
-        sub = words[0] if words else ""
-        if sub not in helps:
-            helps[sub] = cli(sub, "--help").stdout
-        for option in (w.split("=", 1)[0] for w in words if w.startswith("--")):
-            assert option in helps[sub], (
-                f"{page.name}: 'dbdbench {' '.join(words)}' uses {option}, which 'dbdbench {sub}' lacks"
-            )
+    """Every command a page shows (copyable or in the prose) exists, with every option it uses, and names only
+    registered methods, datasets and protocols, and only options the method declares."""
+    copyable = doc_commands(page)
+    if page in (REPO / "README.md", PLUGINS_MD, HOOKS_MD):
+        assert copyable, f"{page_id(page)} shows no dbdbench command"
+    problems = [p for words in copyable for p in command_problems(page, words)]
+    problems += [
+        p for span in INLINE_COMMAND.findall(prose(page).replace("\n", " ")) for p in inline_command_problems(span)
+    ]
+    assert not problems, f"{page_id(page)}:\n" + "\n".join(problems)
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives the page's headings: lower case, punctuation dropped, spaces as hyphens,
+    ``-1``, ``-2`` ... for repeats."""
+    seen: dict[str, int] = {}
+    for heading in re.findall(r"^#{1,6} (.+)$", prose(page), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        seen[slug if slug not in seen else f"{slug}-{seen[slug]}"] = 0
+        seen[slug] = seen.get(slug, 0) + 1
+    return set(seen)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_relative_links_resolve(page):
+    """Every relative link of a page reaches a file of the repository, and its ``#anchor`` a heading there."""
+    broken = []
+    for target in LINK.findall(prose(page)):
+        if re.match(r"^[a-z][\w+.-]*:", target):
+            continue  # https:, mailto:
+        path, _, anchor = target.partition("#")
+        dest = (page.parent / path).resolve() if path else page
+        if not dest.exists() or not dest.is_relative_to(REPO):
+            broken.append(f"{target}: no such file in the repository")
+        elif anchor and dest.suffix == ".md" and anchor not in anchors(dest):
+            broken.append(f"{target}: {page_id(dest)} has no heading with anchor #{anchor}")
+    assert not broken, f"{page_id(page)}:\n" + "\n".join(broken)
+
+
+#: A repository path in backticks: `dbdbench/training.py`, `benchmarks/results/ci_speed.json`.
+REPO_PATH = re.compile(r"`((?:dbdbench|plugins|tests|benchmarks|docs|leaderboards|\.ci)/[\w./-]*)`")
+#: A Python name in backticks: `dbdbench.methods.Method`, `dbdbench_torch.weights.weights_digest`.
+PYTHON_NAME = re.compile(r"`(dbdbench(?:_\w+)?(?:\.\w+)+)`")
+
+
+def python_object(dotted: str):
+    """The module or attribute a dotted name names (ImportError or AttributeError when there is none)."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            if cut == 1:
+                raise
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise AssertionError(dotted)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_files_and_python_names_the_page_names_exist(page):
+    """Every repository path and every dbdbench Python name a page names in backticks exists, so a module that is
+    renamed or removed cannot leave a page pointing at it."""
+    text = prose(page)
+    bases = [page.parent, *(d for d in page.parent.parents if d.is_relative_to(REPO))]  # a plugin's own tests/
+    paths = [path for path in REPO_PATH.findall(text) if "..." not in path]
+    missing = [f"{path}: no such file" for path in paths if not any((base / path).exists() for base in bases)]
+    own_packages = {Path(rel).parent.name or Path(rel).stem for rel in doc_files(page) if rel.endswith(".py")}
+    for dotted in PYTHON_NAME.findall(text):
+        try:
+            python_object(dotted)
+        except (ImportError, AttributeError) as err:
+            if dotted.split(".")[0] not in own_packages:
+                missing.append(f"{dotted}: {err}")
+    assert not missing, f"{page_id(page)}:\n" + "\n".join(missing)
+
+
+def test_protocols_md_shows_the_registered_protocols():
+    """docs/protocols.md's table has one row per built-in protocol, in the registry's order, and every protocol it
+    gives a section ("### `name` — its source") is registered."""
+    text = (REPO / "docs" / "protocols.md").read_text(encoding="utf-8")
+    table = text.split("| protocol |", 1)[1].split("\n\n", 1)[0]
+    builtin = [name for name, p in registered("protocols").items() if p["plugin"] == "dbdbench.builtin_protocols"]
+    assert re.findall(r"^\| `([\w.-]+)`", table, re.M) == builtin, "docs/protocols.md's table and the registry differ"
+    sections = re.findall(r"^### `([\w.-]+)` — ", text, re.M)
+    assert set(sections) <= set(builtin), (
+        f"docs/protocols.md has sections of no protocol: {set(sections) - set(builtin)}"
+    )
+
+
+# ------------------------------------------------------------------ docs/results.md against what dbdbench writes
+
+RESULTS_MD = REPO / "docs" / "results.md"
+#: Mappings whose keys are data (metric names, a method's options), not part of the schema.
+OPEN_MAPPINGS = frozenset({"metrics", "ci.metrics", "method.options", "method.provenance"})
+
+
+def jsonc_keys(sample: str) -> tuple[set[str], str]:
+    """The keys a commented JSON sample spells out, as dotted paths (``dataset.n_images``; ``coc_bands[].pixels``
+    for the objects of a list), and the text of its comments, where it names the keys a result only sometimes has."""
+    keys: set[str] = set()
+    comments: list[str] = []
+    stack = [""]  # the path of each open object or list
+    string = key = None
+    i = 0
+    while i < len(sample):
+        if sample[i] == '"':
+            end = i + 1
+            while sample[end] != '"':
+                end += 2 if sample[end] == "\\" else 1
+            string, i = sample[i + 1 : end], end + 1
+            continue
+        if sample.startswith("//", i):
+            end = sample.find("\n", i)
+            comments.append(sample[i + 2 : end if end >= 0 else None])
+            i = end if end >= 0 else len(sample)
+            continue
+        char = sample[i]
+        if char == ":" and string is not None:
+            key = f"{stack[-1]}.{string}".lstrip(".")
+            keys.add(key)
+        elif char in "{[":
+            stack.append((key or stack[-1]) + ("[]" if char == "[" else ""))
+            key = None
+        elif char in "}]":
+            stack.pop()
+        elif char == ",":
+            key = None
+        if char not in " \n":
+            string = None
+        i += 1
+    return keys, " ".join(comments)
+
+
+def written_keys(obj, path: str = "", open_mappings=OPEN_MAPPINGS) -> set[str]:
+    """The dotted paths of every key a JSON value holds, as :func:`jsonc_keys` spells them."""
+    if isinstance(obj, list):
+        return {key for item in obj for key in written_keys(item, f"{path}[]", open_mappings)}
+    if not isinstance(obj, dict) or path in open_mappings:
+        return set()
+    keys = set()
+    for name, value in obj.items():
+        sub = f"{path}.{name}".lstrip(".")
+        keys |= {sub} | written_keys(value, sub, open_mappings)
+    return keys
+
+
+def sample_mismatch(sample: str, written: list[dict], open_mappings=OPEN_MAPPINGS) -> str:
+    """What a page's sample and real output disagree on: keys written but neither shown nor named in a comment,
+    and keys shown that nothing wrote."""
+    shown, comments = jsonc_keys(sample)
+    made = set().union(*(written_keys(obj, open_mappings=open_mappings) for obj in written))
+    named = set(re.findall(r"\w+", comments))
+    unlisted = sorted(k for k in made - shown if k.rsplit(".", 1)[-1].removesuffix("[]") not in named)
+    inside_open = tuple(f"{m}." for m in open_mappings)
+    stale = sorted(k for k in shown - made if not k.startswith(inside_open))
+    return (f"written but not in the sample: {unlisted}\n" if unlisted else "") + (
+        f"in the sample but never written: {stale}" if stale else ""
+    )
+
+
+def section_text(text: str, heading: str) -> str:
+    return text.split(heading, 1)[1].split("\n## ", 1)[0]
+
+
+def test_results_md_lists_what_run_and_score_write(tmp_path, photos):
+    """The result sample of docs/results.md, its per_image.csv columns and its per_image.npz members are what a
+    real ``run`` and ``score`` write: a run on a few synth scenes (CoC bands, part of a split, intervals), and a
+    score of inverted maps (the polarity guard) with a bad file (--skip-bad) and a missing map, on a partial copy
+    of a dataset whose release size is known (dut), under a protocol with the later options (evp)."""
+    runs = tmp_path / "runs"
+    synth = ("--dataset", "synth", "--dataset-option", "n=3", "--dataset-option", "size=64")
+    run = json.loads(
+        cli("run", "--method", "laplacian", *synth, "--limit", "2", "--ci", "0.95", "--out", runs, "--json").stdout
+    )
+    images, gts = photos
+    root, maps = tmp_path / "dut", tmp_path / "maps"
+    (root / "dut500-source").mkdir(parents=True), (root / "dut500-gt").mkdir(), maps.mkdir()
+    for i, photo in enumerate(sorted(images.iterdir())):
+        Image.open(photo).save(root / "dut500-source" / f"{i}.jpg")
+        gt = np.asarray(Image.open(gts / photo.name))
+        Image.fromarray(gt).save(root / "dut500-gt" / f"{i}.bmp")
+        if i < 2:
+            Image.fromarray(255 - gt).save(maps / f"{i}.png")  # white where blurred: the polarity guard warns
+    (maps / "2.png").write_bytes(b"")  # skipped with --skip-bad; image 3 has no map
+    scored = tmp_path / "scored"
+    args = ("--maps", maps, "--dataset", "dut", "--root", root, "--protocol", "evp", "--allow-missing", "--skip-bad")
+    score = json.loads(cli("score", *args, "--ci", "0.95", "--out", scored, "--json").stdout)
+    assert run["coc_bands"] and score["warnings"] and score["skipped"] and score["dataset"]["partial"]
+
+    text = RESULTS_MD.read_text(encoding="utf-8")
+    samples = [body for lang, body in FENCE.findall(text) if lang == "jsonc"]
+    mismatch = sample_mismatch(samples[0], [run, score])
+    assert not mismatch, f"docs/results.md's result sample and the results run and score write differ:\n{mismatch}"
+
+    listed = re.search(r"One row per image: `([^`]+)`", text).group(1).replace("\n", " ")
+    optional = re.findall(r"\[, (\w+)\]", listed)
+    columns = [c.strip() for c in re.sub(r"\[.*?\]", "", listed).split(",")]
+    run_dir = next(runs.glob("laplacian/synth*"))
+    run_csv = (run_dir / "per_image.limit2.csv").read_text().splitlines()[0].split(",")
+    score_csv = (scored / "per_image.evp.csv").read_text().splitlines()[0].split(",")
+    assert run_csv == columns + optional and score_csv == columns, "docs/results.md's per_image.csv columns differ"
+
+    members = section_text(text, "## Per-image data")
+    documented = {m for line in re.findall(r"^\* (.*?):", members, re.M) for m in re.findall(r"`([^`]+)`", line)}
+    for npz in (run_dir / "per_image.limit2.npz", scored / "per_image.evp.npz"):
+        written = set(np.load(npz).files)
+        assert {re.sub(r"^column\..*", "column.<name>", m) for m in written} == documented, npz.name
+        assert {m.removeprefix("column.") for m in written if m.startswith("column.")} == set(columns) - {"stem"}
+
+
+def test_results_md_lists_what_a_timing_record_writes():
+    record = json.loads(
+        cli("bench", "--method", "laplacian", "--size", "32", "--repeats", "1", "--warmup", "0", "--json").stdout
+    )
+    sample = [body for lang, body in FENCE.findall(RESULTS_MD.read_text(encoding="utf-8")) if lang == "jsonc"][1]
+    mismatch = sample_mismatch(sample, [record], OPEN_MAPPINGS | {"environment"})  # as in a result: the sample above
+    assert not mismatch, f"docs/results.md's timing sample and what 'dbdbench bench' writes differ:\n{mismatch}"
