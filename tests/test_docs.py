@@ -480,8 +480,20 @@ def test_relative_links_resolve(page):
     assert not broken, f"{page_id(page)}:\n" + "\n".join(broken)
 
 
-#: A repository path in backticks: `dbdbench/training.py`, `benchmarks/results/ci_speed.json`.
-REPO_PATH = re.compile(r"`((?:dbdbench|plugins|tests|benchmarks|docs|leaderboards|\.ci)/[\w./-]*)`")
+#: A repository path inside backticks: `dbdbench/training.py`, `python benchmarks/bench_ci.py`,
+#: `benchmarks/results/baselines_speed.{md,json}` (both).
+REPO_PATH = re.compile(r"(?<![\w./-])((?:dbdbench|plugins|tests|benchmarks|docs|leaderboards|\.ci)/[\w./{,}-]*)")
+CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def expanded(path: str) -> list[str]:
+    """A path with its shell braces expanded: ``a.{md,json}`` is ``a.md`` and ``a.json``."""
+    brace = re.search(r"\{([^{}]*)\}", path)
+    if brace is None:
+        return [path.rstrip(".,")]
+    return [p for alt in brace.group(1).split(",") for p in expanded(path[: brace.start()] + alt + path[brace.end() :])]
+
+
 #: A Python name in backticks: `dbdbench.methods.Method`, `dbdbench_torch.weights.weights_digest`.
 PYTHON_NAME = re.compile(r"`(dbdbench(?:_\w+)?(?:\.\w+)+)`")
 
@@ -508,10 +520,13 @@ def test_files_and_python_names_the_page_names_exist(page):
     renamed or removed cannot leave a page pointing at it."""
     text = prose(page)
     bases = [page.parent, *(d for d in page.parent.parents if d.is_relative_to(REPO))]  # a plugin's own tests/
-    paths = [path for path in REPO_PATH.findall(text) if "..." not in path]
+    spans = CODE_SPAN.findall(text)
+    paths = [
+        path for span in spans for found in REPO_PATH.findall(span) for path in expanded(found) if "..." not in path
+    ]
     missing = [f"{path}: no such file" for path in paths if not any((base / path).exists() for base in bases)]
     own_packages = {Path(rel).parent.name or Path(rel).stem for rel in doc_files(page) if rel.endswith(".py")}
-    for dotted in PYTHON_NAME.findall(text):
+    for dotted in (name for span in spans for name in PYTHON_NAME.findall(f"`{span}`")):
         try:
             python_object(dotted)
         except (ImportError, AttributeError) as err:
@@ -661,3 +676,16 @@ def test_results_md_lists_what_a_timing_record_writes():
     sample = [body for lang, body in FENCE.findall(RESULTS_MD.read_text(encoding="utf-8")) if lang == "jsonc"][1]
     mismatch = sample_mismatch(sample, [record], OPEN_MAPPINGS | {"environment"})  # as in a result: the sample above
     assert not mismatch, f"docs/results.md's timing sample and what 'dbdbench bench' writes differ:\n{mismatch}"
+
+
+def test_usage_md_lists_what_is_registered():
+    """docs/usage.md's methods table has every shipped method (the example plugin's template aside), and its
+    datasets, protocols and metrics paragraphs name every one registered."""
+    text = (REPO / "docs" / "usage.md").read_text(encoding="utf-8")
+    table = re.findall(r"^\| `([\w-]+)` \| (?:handcrafted|learned) \|", text, re.M)
+    shipped = [m for m, entry in registered("methods").items() if entry["plugin"] != "example"]
+    assert sorted(table) == sorted(shipped), "docs/usage.md's methods table and the registered methods differ"
+    for kind in ("datasets", "protocols", "metrics"):
+        paragraph = text.split(f"* **{kind.capitalize()}**:", 1)[1].split("\n* **", 1)[0]
+        missing = [name for name in registered(kind) if f"`{name}`" not in paragraph]
+        assert not missing, f"docs/usage.md's {kind} paragraph does not name {missing}"
