@@ -3,79 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
-import pytest
-from PIL import Image
-
-TESTS = Path(__file__).resolve().parent
 
 
-def only_dir(parent: Path, prefix: str) -> Path:
-    """The one run folder of a dataset under ``parent`` (non-default datasets get ``name@hash``)."""
-    found = sorted(parent.glob(f"{prefix}*"))
-    assert len(found) == 1, found
-    return found[0]
-
-
-def cli(*args, cwd=None, check=True, **env):
-    full_env = {**os.environ, "PYTHONPATH": str(TESTS), "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures", **env}
-    proc = subprocess.run(
-        [sys.executable, "-m", "dbdbench.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=300,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
-    return proc
-
-
-@pytest.fixture
-def folder_dataset(tmp_path):
-    """Six small photos: a sharp textured half and a blurred half, GT focus-white."""
-    from scipy import ndimage
-
-    rng = np.random.default_rng(0)
-    images, gts = tmp_path / "images", tmp_path / "gt"
-    images.mkdir(), gts.mkdir()
-    for i in range(6):
-        tex = rng.random((48, 64, 3)) * 255
-        blurred = ndimage.gaussian_filter(tex, (3, 3, 0))
-        mask = np.zeros((48, 64), bool)
-        mask[:, : 16 + 6 * i] = True
-        img = np.where(mask[..., None], tex, blurred).astype(np.uint8)
-        Image.fromarray(img).save(images / f"img {i}.png")
-        Image.fromarray((mask * 255).astype(np.uint8)).save(gts / f"img {i}.png")
-    return images, gts
-
-
-def test_run_then_score_reproduces_bit_for_bit(tmp_path, folder_dataset):
-    images, gts = folder_dataset
+def test_run_then_score_reproduces_bit_for_bit(tmp_path, cli, folder_dataset, only_dir):
     out = tmp_path / "runs"
-    run = cli(
-        "run",
-        "--method",
-        "test-contrast",
-        "--images",
-        images,
-        "--gt",
-        gts,
-        "--gt-polarity",
-        "focus",
-        "--out",
-        out,
-        "--json",
-    )
-    result = json.loads(run.stdout)
-    run_dir = only_dir(out / "test-contrast", "folder")
+    result = json.loads(cli(*folder_dataset.run_args("test-contrast", "--json", out=out)).stdout)
+    run_dir = only_dir(out / "test-contrast")
     assert (run_dir / "result.json").exists() and (run_dir / "per_image.csv").exists()
     assert len(list((run_dir / "maps").glob("*.png"))) == 6
     assert result["n_images"] == 6 and result["metrics"]["f_max"] > 0.7
@@ -98,9 +33,7 @@ def test_run_then_score_reproduces_bit_for_bit(tmp_path, folder_dataset):
     assert result["method"]["plugin"] == "plugin_fixtures"
     assert result["dataset"]["file_list_hash"]
 
-    scored = json.loads(
-        cli("score", "--maps", run_dir / "maps", "--gt", gts, "--gt-polarity", "focus", "--json").stdout
-    )
+    scored = json.loads(cli(*folder_dataset.score_args(run_dir / "maps", "--json")).stdout)
     assert scored["metrics"] == result["metrics"]
     assert scored["curves"] == result["curves"]
 
@@ -109,24 +42,10 @@ def test_run_then_score_reproduces_bit_for_bit(tmp_path, folder_dataset):
     assert per_image["predict_s"].notna().all()
 
 
-def test_cached_maps_are_reused_and_force_recomputes(tmp_path, folder_dataset):
-    images, gts = folder_dataset
-    args = (
-        "run",
-        "--method",
-        "test-contrast",
-        "--images",
-        images,
-        "--gt",
-        gts,
-        "--gt-polarity",
-        "focus",
-        "--out",
-        tmp_path / "r",
-        "--json",
-    )
+def test_cached_maps_are_reused_and_force_recomputes(tmp_path, cli, folder_dataset, only_dir):
+    args = folder_dataset.run_args("test-contrast", "--json", out=tmp_path / "r")
     first = json.loads(cli(*args).stdout)
-    map_file = only_dir(tmp_path / "r" / "test-contrast", "folder") / "maps" / "img 0.png"
+    map_file = only_dir(tmp_path / "r" / "test-contrast") / "maps" / "img 0.png"
     stamp = map_file.stat().st_mtime_ns
     second = json.loads(cli(*args).stdout)
     assert second["run"]["maps_reused"] == 6 and second["run"]["maps_computed"] == 0
@@ -137,83 +56,29 @@ def test_cached_maps_are_reused_and_force_recomputes(tmp_path, folder_dataset):
     assert third["run"]["maps_computed"] == 6
 
 
-def test_method_options_get_their_own_cache(tmp_path, folder_dataset):
-    images, gts = folder_dataset
-    cli(
-        "run",
-        "--method",
-        "test-contrast",
-        "--images",
-        images,
-        "--gt",
-        gts,
-        "--gt-polarity",
-        "focus",
-        "--out",
-        tmp_path / "r",
-        "--option",
-        "window=3",
-    )
-    assert (only_dir(tmp_path / "r" / "test-contrast@window=3", "folder") / "result.json").exists()
-    bad = cli(
-        "run",
-        "--method",
-        "test-contrast",
-        "--images",
-        images,
-        "--gt",
-        gts,
-        "--gt-polarity",
-        "focus",
-        "--option",
-        "nope=1",
-        check=False,
-    )
+def test_method_options_get_their_own_cache(tmp_path, cli, folder_dataset, only_dir):
+    cli(*folder_dataset.run_args("test-contrast", "--option", "window=3", out=tmp_path / "r"))
+    assert (only_dir(tmp_path / "r" / "test-contrast@window=3") / "result.json").exists()
+    bad = cli(*folder_dataset.run_args("test-contrast", "--option", "nope=1"), check=False)
     assert bad.returncode == 2 and "has no option 'nope'" in bad.stderr
 
 
-def test_protocol_variant_results_do_not_overwrite(tmp_path, folder_dataset):
-    images, gts = folder_dataset
-    base = (
-        "run",
-        "--method",
-        "test-contrast",
-        "--images",
-        images,
-        "--gt",
-        gts,
-        "--gt-polarity",
-        "focus",
-        "--out",
-        tmp_path / "r",
-    )
+def test_protocol_variant_results_do_not_overwrite(tmp_path, cli, folder_dataset, only_dir):
+    base = folder_dataset.run_args("test-contrast", out=tmp_path / "r")
     cli(*base)
     cli(*base, "--protocol", "hifst")
     cli(*base, "--limit", "3")
-    names = sorted(p.name for p in only_dir(tmp_path / "r" / "test-contrast", "folder").glob("*.json"))
+    names = sorted(p.name for p in only_dir(tmp_path / "r" / "test-contrast").glob("*.json"))
     assert names == ["result.hifst.json", "result.json", "result.limit3.json"]
 
 
-def test_leaderboard_markdown(tmp_path, folder_dataset):
-    images, gts = folder_dataset
-    cli(
-        "run",
-        "--method",
-        "test-contrast",
-        "--images",
-        images,
-        "--gt",
-        gts,
-        "--gt-polarity",
-        "focus",
-        "--out",
-        tmp_path / "r",
-    )
+def test_leaderboard_markdown(tmp_path, cli, folder_dataset):
+    cli(*folder_dataset.run_args("test-contrast", out=tmp_path / "r"))
     md = cli("leaderboard", tmp_path / "r").stdout
     assert "| `test-contrast` |" in md and "protocol `dbd`" in md and "**6 images**" in md
 
 
-def test_list_commands_json():
+def test_list_commands_json(cli):
     methods = json.loads(cli("list", "methods", "--json").stdout)
     assert "test-contrast" in {m["id"] for m in methods}
     datasets = {d["name"]: d for d in json.loads(cli("list", "datasets", "--json").stdout)}
@@ -224,7 +89,7 @@ def test_list_commands_json():
     assert metrics["mae"] == "lower" and metrics["f_max"] == "higher"
 
 
-def test_missing_dataset_root_says_where_to_look(tmp_path):
+def test_missing_dataset_root_says_where_to_look(tmp_path, cli):
     proc = cli("score", "--maps", tmp_path, "--dataset", "dut", "--root", tmp_path / "nowhere", check=False)
     assert proc.returncode == 2
     line = proc.stderr.strip()
@@ -234,7 +99,7 @@ def test_missing_dataset_root_says_where_to_look(tmp_path):
 # ------------------------------------------------------------------ real data
 
 
-def test_ddffnet_reproduces_published_hifst_row(shared):
+def test_ddffnet_reproduces_published_hifst_row(shared, cli):
     """D-DFFNet (ICME 2023) reports F = 0.803, MAE = 0.223 for HiFST on CUHK-TE-1."""
     proc = cli(
         "score",
@@ -258,7 +123,7 @@ def test_ddffnet_reproduces_published_hifst_row(shared):
     assert round(result["metrics"]["mae"], 3) == 0.223
 
 
-def test_cuhk_splits_and_missing_maps(shared, tmp_path):
+def test_cuhk_splits_and_missing_maps(shared, tmp_path, cli):
     base = (
         "score",
         "--maps",
@@ -308,7 +173,7 @@ def test_cuhk_splits_and_missing_maps(shared, tmp_path):
     assert ok["n_images"] == 2 and ok["missing_maps"]["count"] == 702
 
 
-def test_released_maps_on_dut_and_xu100(shared):
+def test_released_maps_on_dut_and_xu100(shared, cli):
     """Zhao lab layouts and focus-white GT: AENet's released maps score far above chance."""
     for ds in ("dut", "xu100"):
         result = json.loads(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -143,10 +141,8 @@ def test_compare_refuses_other_file_lists_protocols_and_old_results(maps, tmp_pa
     assert "per-image data give mae" in refused(tmp_path / "stale", tmp_path / "ten" / "result.subset-subset.json")
 
 
-def test_run_ci_through_the_cli(tmp_path):
+def test_run_ci_through_the_cli(tmp_path, cli):
     """``run --ci`` on a method (the test plugin), in a subprocess as users run it."""
-    import os
-
     gt_dir, images = tmp_path / "gt", tmp_path / "images"
     gt_dir.mkdir(), images.mkdir()
     rng = np.random.default_rng(1)
@@ -157,16 +153,8 @@ def test_run_ci_through_the_cli(tmp_path):
         img = np.where(gt[..., None] > 0, tex, 128).astype(np.uint8)
         Image.fromarray(img).save(images / f"p{i}.png")
         Image.fromarray(gt).save(gt_dir / f"p{i}.png")
-    env = {**os.environ, "PYTHONPATH": str(TESTS), "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures"}
     args = ["run", "--method", "test-contrast", "--images", images, "--gt", gt_dir, "--gt-polarity", "focus"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "dbdbench.cli", *map(str, args), "--out", tmp_path / "runs", "--ci", "0.95", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
+    proc = cli(*args, "--out", tmp_path / "runs", "--ci", "0.95", "--json")
     result = json.loads(proc.stdout)
     assert set(result["ci"]["metrics"]) == set(result["metrics"]) and result["per_image_data"] == "per_image.npz"
     run_dir = next((tmp_path / "runs" / "test-contrast").iterdir())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -243,39 +241,10 @@ def test_gt_polarity_override_goes_through_the_constructor(tmp_path):
         open_dataset("cuhk", root=tmp_path, gt_polarity="white")
 
 
-def test_run_without_dataset_uses_synth(tmp_path):
+def test_run_without_dataset_uses_synth(tmp_path, cli):
     import json
-    import os
-    import subprocess
-    import sys
 
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(Path(__file__).parent),
-        "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures",
-        "DBDBENCH_CACHE": str(tmp_path / "cache"),
-    }
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dbdbench.cli",
-            "run",
-            "--method",
-            "test-contrast",
-            "--dataset-option",
-            "n=2",
-            "--dataset-option",
-            "size=64",
-            "--out",
-            str(tmp_path / "runs"),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
+    args = ("run", "--method", "test-contrast", "--dataset-option", "n=2", "--dataset-option", "size=64")
+    proc = cli(*args, "--out", tmp_path / "runs", "--json", DBDBENCH_CACHE=str(tmp_path / "cache"))
     result = json.loads(proc.stdout)
     assert result["dataset"]["name"] == "synth" and result["n_images"] == 2

@@ -5,56 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 
 
-def cli(*args, cwd=None, check=True, **env):
-    """The real command line in a subprocess, with the test plugins (tests/plugin_fixtures.py, bench_fixtures.py)."""
-    full_env = {
-        **os.environ,
-        "PYTHONPATH": str(TESTS),
-        "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures,bench_fixtures",
-        **env,
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "dbdbench.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd,
-        timeout=300,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
-    return proc
-
-
-def make_folder_dataset(root: Path) -> tuple[Path, Path]:
-    """Six small photos, each half sharp texture and half blurred; GT focus-white."""
-    from scipy import ndimage
-
-    rng = np.random.default_rng(0)
-    images, gts = root / "images", root / "gt"
-    images.mkdir(parents=True), gts.mkdir()
-    for i in range(6):
-        tex = rng.random((48, 64, 3)) * 255
-        mask = np.zeros((48, 64), bool)
-        mask[:, : 16 + 6 * i] = True
-        img = np.where(mask[..., None], tex, ndimage.gaussian_filter(tex, (3, 3, 0))).astype(np.uint8)
-        Image.fromarray(img).save(images / f"img{i}.png")
-        Image.fromarray((mask * 255).astype(np.uint8)).save(gts / f"img{i}.png")
-    return images, gts
+@pytest.fixture(scope="session")
+def cli(cli):
+    """With tests/bench_fixtures.py too: the untrained network that ``bench`` times model-only."""
+    return cli.but(plugins="plugin_fixtures,bench_fixtures")
 
 
 def _clean_revisions(folder: Path) -> None:
@@ -66,40 +29,17 @@ def _clean_revisions(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def _saved_once(tmp_path_factory):
+def _saved_once(tmp_path_factory, cli, make_photo_folder):
     root = tmp_path_factory.mktemp("saved")
-    images, gts = make_folder_dataset(root / "data")
+    data = make_photo_folder(root / "data", name="img{i}")
     lb = root / "leaderboards" / "results"
     env = {"DBDBENCH_CACHE": str(root / "cache")}
-    base = (
-        "run",
-        "--method",
-        "test-contrast",
-        "--images",
-        images,
-        "--gt",
-        gts,
-        "--gt-polarity",
-        "focus",
-        "--out",
-        root / "runs",
-        "--save-to-leaderboard",
-        "--leaderboard-dir",
-        lb,
-    )
+    base = data.run_args("test-contrast", "--save-to-leaderboard", "--leaderboard-dir", lb, out=root / "runs")
     cli(*base, **env)
     cli(*base, "--option", "window=5", **env)
     cli(*base, "--protocol", "ddffnet", **env)
     cli(
-        "score",
-        "--maps",
-        gts,
-        "--images",
-        images,
-        "--gt",
-        gts,
-        "--gt-polarity",
-        "focus",
+        *data.score_args(data.gt, "--images", data.images),
         "--name",
         "Oracle",
         "--kind",
@@ -162,7 +102,7 @@ def test_saved_results_are_portable_and_named_by_row(saved):
     assert oracle["method"]["training_data"] == "the GT itself"
 
 
-def test_markdown_tables(saved):
+def test_markdown_tables(saved, cli):
     _tmp_path, lb = saved
     md = cli("leaderboard", lb).stdout
     assert md.count("\n## folder") == 2  # one table per protocol
@@ -182,7 +122,7 @@ def test_markdown_tables(saved):
     assert "created" not in md
 
 
-def test_other_formats(saved):
+def test_other_formats(saved, cli):
     _tmp_path, lb = saved
     text = cli("leaderboard", lb, "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -196,7 +136,7 @@ def test_other_formats(saved):
     assert "http" not in page and "src=" not in page  # self-contained
 
 
-def test_check_passes_then_fails_when_a_result_changes(saved):
+def test_check_passes_then_fails_when_a_result_changes(saved, cli):
     tmp_path, lb = saved
     _clean_revisions(lb)
     for fmt, name in (("md", "t.md"), ("csv", "t.csv"), ("latex", "t.tex"), ("html", "t.html")):
@@ -214,7 +154,7 @@ def test_check_passes_then_fails_when_a_result_changes(saved):
     assert "t.md" in bad.stderr and "differs" in bad.stderr and "-  " not in bad.stderr.split("FAILED")[0]
 
 
-def test_check_refuses_dirty_results(saved):
+def test_check_refuses_dirty_results(saved, cli):
     tmp_path, lb = saved
     _clean_revisions(lb)
     cli("leaderboard", "leaderboards/results", "--out", "leaderboards/t.md", cwd=tmp_path)
@@ -225,7 +165,7 @@ def test_check_refuses_dirty_results(saved):
     assert bad.returncode != 0 and "-dirty" in bad.stderr
 
 
-def test_no_results_and_torn_results_fail(tmp_path):
+def test_no_results_and_torn_results_fail(tmp_path, cli):
     (tmp_path / "empty").mkdir()
     proc = cli("leaderboard", tmp_path / "empty", check=False)
     assert proc.returncode != 0 and "no dbdbench results" in proc.stderr and not proc.stdout
@@ -239,7 +179,7 @@ def test_no_results_and_torn_results_fail(tmp_path):
     assert not (tmp_path / "out.md").exists()
 
 
-def test_committed_tables_match_committed_results():
+def test_committed_tables_match_committed_results(cli):
     """What CI checks after the test suite ('make test'): every committed table is what its results produce."""
     proc = cli("leaderboard", "--check", cwd=REPO, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -278,7 +218,7 @@ def test_run_result_refuses_incomplete_results(broken, why):
         RunResult.from_json(result)
 
 
-def test_committed_check_fails_when_a_committed_result_changes(tmp_path):
+def test_committed_check_fails_when_a_committed_result_changes(tmp_path, cli):
     copy = tmp_path / "leaderboards"
     shutil.copytree(REPO / "leaderboards", copy)
     assert cli("leaderboard", "--check", cwd=tmp_path, check=False).returncode == 0
@@ -298,7 +238,7 @@ def test_synth_table_shows_coc_bands():
 # ------------------------------------------------------------------ bench
 
 
-def test_bench_json_on_a_handcrafted_method():
+def test_bench_json_on_a_handcrafted_method(cli):
     record = json.loads(
         cli("bench", "--method", "test-contrast", "--size", "48", "--repeats", "4", "--warmup", "1", "--json").stdout
     )
@@ -311,7 +251,7 @@ def test_bench_json_on_a_handcrafted_method():
     assert record["torch"] is None  # handcrafted: torch never imported
 
 
-def test_bench_model_only_and_random_weights_flag(tmp_path):
+def test_bench_model_only_and_random_weights_flag(tmp_path, cli):
     proc = cli(
         "bench",
         "--method",
@@ -333,7 +273,7 @@ def test_bench_model_only_and_random_weights_flag(tmp_path):
     assert "| random |" in md and "untrained, for timing only" in md
 
 
-def test_bench_rejects_bad_arguments():
+def test_bench_rejects_bad_arguments(cli):
     proc = cli("bench", "--method", "nope", check=False)
     assert proc.returncode == 2 and "nope" in proc.stderr
     proc = cli("bench", "--method", "test-contrast", "--repeats", "0", check=False)

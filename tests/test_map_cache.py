@@ -6,9 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from dbdbench.api import list_samples, open_dataset, run_method
 from dbdbench.protocols import get_protocol
@@ -28,22 +26,16 @@ def _fixture_plugins(monkeypatch):
     sys.modules.pop("plugin_fixtures", None)
 
 
-def make_set(folder: Path, seed: int, n: int = 4) -> tuple[Path, Path]:
-    """n photos named 0..n-1 (the same names for every seed, like DUT and xu100), with focus-white GT."""
-    from scipy import ndimage
+@pytest.fixture
+def make_set(make_photo_folder):
+    """``make_set(folder, seed, n=4)``: n photos named 0..n-1 (the same names for every seed, like DUT and xu100),
+    with focus-white GT, sharp left of a random column."""
 
-    rng = np.random.default_rng(seed)
-    images, gts = folder / "images", folder / "gt"
-    images.mkdir(parents=True), gts.mkdir(parents=True)
-    for i in range(n):
-        tex = rng.random((40, 56, 3)) * 255
-        mask = np.zeros((40, 56), bool)
-        cut = int(rng.integers(8, 48))
-        mask[:, :cut] = True
-        img = np.where(mask[..., None], tex, ndimage.gaussian_filter(tex, (3, 3, 0))).astype(np.uint8)
-        Image.fromarray(img).save(images / f"{i}.png")
-        Image.fromarray((mask * 255).astype(np.uint8)).save(gts / f"{i}.png")
-    return images, gts
+    def make_set(folder: Path, seed: int, n: int = 4):
+        random_cut = lambda i, rng: int(rng.integers(8, 48))
+        return make_photo_folder(folder, n, seed=seed, shape=(40, 56), cut=random_cut, name="{i}")
+
+    return make_set
 
 
 def run(images, gts, out, **kw):
@@ -53,7 +45,7 @@ def run(images, gts, out, **kw):
     return result, run_dir
 
 
-def test_other_images_under_the_same_names_are_recomputed(tmp_path):
+def test_other_images_under_the_same_names_are_recomputed(tmp_path, make_set):
     a = make_set(tmp_path / "a", seed=1)
     b = make_set(tmp_path / "b", seed=2)
     fresh_b, _ = run(*b, tmp_path / "fresh")
@@ -63,7 +55,7 @@ def test_other_images_under_the_same_names_are_recomputed(tmp_path):
     assert second.run.maps_reused == 0 and second.run.maps_computed == 4
 
 
-def test_same_root_swapped_bytes_are_recomputed(tmp_path):
+def test_same_root_swapped_bytes_are_recomputed(tmp_path, make_set):
     """Even in one folder: a photo replaced under its old name gets a new map."""
     images, gts = make_set(tmp_path / "a", seed=1)
     run(images, gts, tmp_path / "runs")
@@ -75,7 +67,7 @@ def test_same_root_swapped_bytes_are_recomputed(tmp_path):
     assert result.metrics == fresh.metrics
 
 
-def test_unchanged_data_is_reused_and_counted(tmp_path):
+def test_unchanged_data_is_reused_and_counted(tmp_path, make_set):
     images, gts = make_set(tmp_path / "a", seed=1)
     first, dir1 = run(images, gts, tmp_path / "runs")
     again, dir2 = run(images, gts, tmp_path / "runs")
@@ -84,7 +76,7 @@ def test_unchanged_data_is_reused_and_counted(tmp_path):
     assert again.metrics == first.metrics
 
 
-def test_result_json_is_the_returned_result(tmp_path):
+def test_result_json_is_the_returned_result(tmp_path, make_set):
     """What run_method returns is what result.json holds, and the file reads back into the same result."""
     import json
 
@@ -100,7 +92,7 @@ def test_result_json_is_the_returned_result(tmp_path):
     assert again.timing is not None and again.timing.images_timed == 4 and again.timing.batch_size == 1
 
 
-def test_other_options_or_version_never_reuse(tmp_path, monkeypatch):
+def test_other_options_or_version_never_reuse(tmp_path, monkeypatch, make_set):
     images, gts = make_set(tmp_path / "a", seed=1)
     run(images, gts, tmp_path / "runs")
     import plugin_fixtures
@@ -110,7 +102,7 @@ def test_other_options_or_version_never_reuse(tmp_path, monkeypatch):
     assert bumped.run.maps_reused == 0
 
 
-def test_two_folder_datasets_get_two_run_folders(tmp_path):
+def test_two_folder_datasets_get_two_run_folders(tmp_path, make_set):
     a = make_set(tmp_path / "a", seed=1)
     b = make_set(tmp_path / "b", seed=2)
     _, dir_a = run(*a, tmp_path / "runs")
@@ -119,7 +111,7 @@ def test_two_folder_datasets_get_two_run_folders(tmp_path):
     assert (dir_a / "result.json").exists() and (dir_b / "result.json").exists()
 
 
-def test_file_list_hash_follows_content_not_names_or_place(tmp_path):
+def test_file_list_hash_follows_content_not_names_or_place(tmp_path, make_set):
     a = make_set(tmp_path / "a", seed=1)
     b = make_set(tmp_path / "b", seed=2)
     shutil.copytree(tmp_path / "a", tmp_path / "copy")
@@ -142,7 +134,7 @@ def test_synth_seeds_do_not_share_a_run_folder():
     assert dataset_dir_name(default) == "synth"
 
 
-def test_a_method_that_uses_every_core_runs_in_one_process(tmp_path, monkeypatch):
+def test_a_method_that_uses_every_core_runs_in_one_process(tmp_path, monkeypatch, make_set):
     """process_parallel = False (learned methods): --workers 2 runs in-process, batched, and says so."""
     from dbdbench import runner
     from dbdbench.plugins import get_registry

@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-TESTS = Path(__file__).resolve().parent
+
+@contextlib.contextmanager
+def umask(mask: int):
+    """Processes started inside inherit ``mask``, as they would from a user's shell."""
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
 
 
-def _run(args, umask, env):
-    proc = subprocess.run(
-        [sys.executable, "-m", "dbdbench.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        preexec_fn=lambda: os.umask(umask),
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc
-
-
-def _everything_written(tmp_path, umask):
+def _everything_written(tmp_path, mask, cli):
     rng = np.random.default_rng(0)
     images, gt = tmp_path / "images", tmp_path / "gt"
     images.mkdir(), gt.mkdir()
@@ -36,48 +30,14 @@ def _everything_written(tmp_path, umask):
         Image.fromarray((rng.random((24, 32, 3)) * 255).astype(np.uint8)).save(images / f"im{i}.png")
         Image.fromarray(((rng.random((24, 32)) > 0.5) * 255).astype(np.uint8)).save(gt / f"im{i}.png")
     out = tmp_path / "out"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(TESTS),
-        "DBDBENCH_EXTRA_PLUGINS": "plugin_fixtures",
-        "DBDBENCH_CACHE": str(out / "cache"),
-    }
-    _run(
-        [
-            "run",
-            "--method",
-            "test-contrast",
-            "--images",
-            images,
-            "--gt",
-            gt,
-            "--gt-polarity",
-            "focus",
-            "--out",
-            out / "runs",
-        ],
-        umask,
-        env,
-    )
-    _run(
-        [
-            "run",
-            "--method",
-            "test-contrast",
-            "--dataset",
-            "synth",
-            "--dataset-option",
-            "n=2",
-            "--dataset-option",
-            "size=48",
-            "--out",
-            out / "runs",
-        ],
-        umask,
-        env,
-    )  # generates a synth split into the cache, maps, results
-    _run(["score", "--maps", gt, "--gt", gt, "--gt-polarity", "focus", "--out", out / "scored"], umask, env)
-    _run(["synth", "--out", out / "split", "--n", "2", "--size", "48"], umask, env)
+    cli = cli.but(environment={"DBDBENCH_CACHE": str(out / "cache")})
+    run = ("run", "--method", "test-contrast", "--out", out / "runs")
+    with umask(mask):
+        cli(*run, "--images", images, "--gt", gt, "--gt-polarity", "focus")
+        # generates a synth split into the cache, maps, results
+        cli(*run, "--dataset", "synth", "--dataset-option", "n=2", "--dataset-option", "size=48")
+        cli("score", "--maps", gt, "--gt", gt, "--gt-polarity", "focus", "--out", out / "scored")
+        cli("synth", "--out", out / "split", "--n", "2", "--size", "48")
     files = [p for p in out.rglob("*") if p.is_file()]
     dirs = [p for p in out.rglob("*") if p.is_dir()]
     kinds = {p.suffix for p in files}
@@ -86,8 +46,8 @@ def _everything_written(tmp_path, umask):
 
 
 @pytest.mark.skipif(not hasattr(os, "umask") or sys.platform == "win32", reason="POSIX permissions")
-def test_under_umask_022_every_file_is_readable_by_group_and_others(tmp_path):
-    files, dirs = _everything_written(tmp_path, 0o022)
+def test_under_umask_022_every_file_is_readable_by_group_and_others(tmp_path, cli):
+    files, dirs = _everything_written(tmp_path, 0o022, cli)
     unreadable = [
         f"{oct(stat.S_IMODE(p.stat().st_mode))} {p}" for p in files if stat.S_IMODE(p.stat().st_mode) & 0o044 != 0o044
     ]

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runs_fixture import cli, make_runs
-
 from dbdbench.plots import PALETTE, collect_groups, method_colours, pick_images
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, make_runs):
     return make_runs(tmp_path_factory.mktemp("plots"))
 
 
@@ -30,7 +25,7 @@ def test_colours_are_stable_and_distinct():
     assert len(set(many.values())) == len(PALETTE)
 
 
-def test_plot_writes_png_and_svg_curves_and_a_grid(runs, tmp_path):
+def test_plot_writes_png_and_svg_curves_and_a_grid(runs, tmp_path, cli):
     out = tmp_path / "fig"
     proc = cli("plot", runs, "--out", out)
     names = sorted(p.name for p in out.iterdir())
@@ -56,7 +51,7 @@ def test_plot_writes_png_and_svg_curves_and_a_grid(runs, tmp_path):
     assert (out / "folder-all-dbd_pr.svg").read_text().count("Recall") >= 1
 
 
-def test_methods_filter_images_and_rank_by(runs, tmp_path):
+def test_methods_filter_images_and_rank_by(runs, tmp_path, cli):
     out = tmp_path / "fig"
     cli(
         "plot", runs, "--out", out, "--methods", "test-contrast@window=3", "--images", "img 1,img 4", "--rank-by", "mae"
@@ -84,7 +79,7 @@ def test_picks_best_median_worst_per_method(runs):
     assert len({s for s, _ in picks}) == len(picks)
 
 
-def test_torn_result_is_reported_not_fatal(runs, tmp_path):
+def test_torn_result_is_reported_not_fatal(runs, tmp_path, cli):
     import shutil
 
     copy = tmp_path / "runs"

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from dbdbench import hookspecs
 from dbdbench.errors import PluginError
 from dbdbench.plugins import build_registry
 
@@ -82,34 +80,19 @@ def test_register_rejects_non_methods(extra, tmp_path, monkeypatch):
     assert record.status == "failed" and "Method subclass" in record.error
 
 
-def test_every_hook_is_documented():
-    doc = (REPO / "docs" / "plugins.md").read_text()
-    hooks = [name for name in dir(hookspecs) if name.startswith("register_")]
-    assert hooks
-    for name in hooks:
-        assert f"`{name}" in doc, f"hook {name} is not documented in docs/plugins.md"
-
-
-def _cli(args, **env):
-    full_env = {**os.environ, "PYTHONPATH": str(TESTS), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "dbdbench.cli", *args], capture_output=True, text=True, env=full_env, timeout=120
-    )
-
-
-def test_cli_survives_a_broken_plugin():
-    proc = _cli(["plugins", "--json"], DBDBENCH_EXTRA_PLUGINS="plugin_fixtures_import_fails,plugin_fixtures")
-    assert proc.returncode == 0, proc.stderr
-    rows = {r["name"]: r for r in json.loads(proc.stdout)}
+def test_cli_survives_a_broken_plugin(dbdbench_cli):
+    cli = dbdbench_cli.but(plugins="plugin_fixtures_import_fails,plugin_fixtures")
+    rows = {r["name"]: r for r in json.loads(cli("plugins", "--json").stdout)}
     assert rows["plugin_fixtures_import_fails"]["status"] == "failed"
-    proc = _cli(["list", "methods", "--json"], DBDBENCH_EXTRA_PLUGINS="plugin_fixtures_import_fails,plugin_fixtures")
-    assert proc.returncode == 0
+    proc = cli("list", "methods", "--json")
     assert "test-contrast" in {m["id"] for m in json.loads(proc.stdout)}
     assert "plugin_fixtures_import_fails" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_cli_strict_mode_fails_in_one_line():
-    proc = _cli(["list", "methods"], DBDBENCH_EXTRA_PLUGINS="plugin_fixtures_import_fails", DBDBENCH_STRICT_PLUGINS="1")
+def test_cli_strict_mode_fails_in_one_line(dbdbench_cli):
+    proc = dbdbench_cli(
+        "list", "methods", plugins="plugin_fixtures_import_fails", check=False, DBDBENCH_STRICT_PLUGINS="1"
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 

@@ -4,15 +4,11 @@ change; correct inputs do not; the numbers never change."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_cli import cli, only_dir
 
 from dbdbench.metrics import prepare
 from dbdbench.polarity import MARGIN, MapCheck, MapPolarityCheck, sharpness_log_ratio
@@ -91,28 +87,16 @@ def test_sharpness_ratio_sees_which_side_is_in_focus():
 
 
 @pytest.fixture
-def folder(tmp_path):
+def folder(tmp_path, make_photo_folder):
     """Five photos, a sharp textured part and a blurred part; masks white where in focus."""
-    from scipy import ndimage
-
-    rng = np.random.default_rng(1)
-    images, gts = tmp_path / "images", tmp_path / "gt"
-    images.mkdir(), gts.mkdir()
-    for i in range(5):
-        tex = rng.random((48, 64, 3)) * 255
-        mask = np.zeros((48, 64), bool)
-        mask[:, : 20 + 5 * i] = True
-        img = np.where(mask[..., None], tex, ndimage.gaussian_filter(tex, (3, 3, 0))).astype(np.uint8)
-        Image.fromarray(img).save(images / f"{i}.png")
-        Image.fromarray((mask * 255).astype(np.uint8)).save(gts / f"{i}.png")
-    return images, gts
+    return make_photo_folder(tmp_path, 5, seed=1, cut=lambda i, rng: 20 + 5 * i, name="{i}")
 
 
 def _warnings(proc) -> list[str]:
     return [line for line in proc.stderr.splitlines() if line.startswith("warning: polarity")]
 
 
-def test_run_on_correct_masks_is_silent_and_declared_wrong_masks_warn(tmp_path, folder):
+def test_run_on_correct_masks_is_silent_and_declared_wrong_masks_warn(tmp_path, folder, cli, only_dir):
     images, gts = folder
     args = ("run", "--method", "test-contrast", "--images", images, "--gt", gts, "--json")
     good = cli(*args, "--gt-polarity", "focus", "--out", tmp_path / "good")
@@ -127,20 +111,15 @@ def test_run_on_correct_masks_is_silent_and_declared_wrong_masks_warn(tmp_path, 
     assert [w["check"] for w in result["warnings"]] == ["gt_polarity", "map_polarity"]
     assert result["warnings"][1]["message"] == lines[1][len("warning: ") :]
     # never a changed number: the same maps scored under the declared polarity, by hand, give the same figures
-    run_dir = only_dir(tmp_path / "runs" / "test-contrast", "folder")
+    run_dir = only_dir(tmp_path / "runs" / "test-contrast")
     plain = json.loads(cli("score", "--maps", run_dir / "maps", "--gt", gts, "--gt-polarity", "blur", "--json").stdout)
     assert plain["metrics"] == result["metrics"]
 
 
-def test_score_of_inverted_maps_names_map_polarity_and_keeps_the_numbers(tmp_path, folder):
-    images, gts = folder
-    run = json.loads(
-        cli(
-            "run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus",
-            "--out", tmp_path / "runs", "--json",
-        ).stdout
-    )  # fmt: skip
-    maps = only_dir(tmp_path / "runs" / "test-contrast", "folder") / "maps"
+def test_score_of_inverted_maps_names_map_polarity_and_keeps_the_numbers(tmp_path, folder, cli, only_dir):
+    gts = folder.gt
+    run = json.loads(cli(*folder.run_args("test-contrast", "--json", out=tmp_path / "runs")).stdout)
+    maps = only_dir(tmp_path / "runs" / "test-contrast") / "maps"
     inverted = tmp_path / "inverted"
     inverted.mkdir()
     for path in maps.glob("*.png"):
@@ -164,7 +143,7 @@ def _invert_into(src: Path, dst: Path) -> Path:
     return dst
 
 
-def test_shared_data_released_maps(shared, tmp_path):
+def test_shared_data_released_maps(shared, tmp_path, cli):
     """AENet's released DUT maps (the issue's examples): silent as released under every protocol; inverted maps
     and DUT masks declared blur warn. The stand-in has the same histograms, so the map check runs on it too."""
     maps, root = shared / "results" / "aenet" / "dut", shared / "dut"

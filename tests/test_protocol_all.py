@@ -4,9 +4,6 @@ numbers exactly those of ``score --protocol P``; refusals reported, not fatal; o
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -15,17 +12,10 @@ from PIL import Image
 from dbdbench.protocols import PROTOCOLS
 
 
-def cli(*args, check=True):
-    proc = subprocess.run(
-        [sys.executable, "-m", "dbdbench.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=300,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"dbdbench {' '.join(map(str, args))}: exit {proc.returncode}: {proc.stderr}")
-    return proc
+@pytest.fixture(scope="session")
+def cli(dbdbench_cli):
+    """Wide enough that the side-by-side table is never wrapped."""
+    return dbdbench_cli.but(environment={"COLUMNS": "200"})
 
 
 @pytest.fixture
@@ -46,7 +36,7 @@ def folder(tmp_path):
     return maps, gts, odd
 
 
-def test_side_by_side_equals_each_protocol_alone(folder, tmp_path):
+def test_side_by_side_equals_each_protocol_alone(folder, tmp_path, cli):
     maps, gts, _ = folder
     common = ("score", "--maps", maps, "--gt", gts, "--gt-polarity", "blur")
     every = json.loads(cli(*common, "--protocol", "all", "--json").stdout)
@@ -69,7 +59,7 @@ def test_side_by_side_equals_each_protocol_alone(folder, tmp_path):
     assert saved["metrics"] == {k: v["dd"] for k, v in every["metrics"].items()}
 
 
-def test_refusals_are_reported_and_only_a_total_refusal_fails(folder):
+def test_refusals_are_reported_and_only_a_total_refusal_fails(folder, cli):
     _, gts, odd = folder
     common = ("score", "--maps", odd, "--gt", gts, "--gt-polarity", "blur", "--protocol", "all")
     every = json.loads(cli(*common, "--json").stdout)  # one map at half size: ddffnet refuses, others resize

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,16 +29,6 @@ def broken(monkeypatch):
 
     monkeypatch.syspath_prepend(str(TESTS))
     return importlib.import_module("protocol_plugin_broken")
-
-
-def cli(*args, env=None, check=True):
-    full = {**os.environ, "PYTHONPATH": str(TESTS), **(env or {})}
-    proc = subprocess.run(
-        [sys.executable, "-m", "dbdbench.cli", *map(str, args)], capture_output=True, text=True, env=full, timeout=300
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"dbdbench {' '.join(map(str, args))}: exit {proc.returncode}: {proc.stderr}")
-    return proc
 
 
 @pytest.fixture
@@ -118,17 +105,17 @@ def test_strict_mode_makes_a_broken_protocol_plugin_fatal(broken, monkeypatch):
 # ------------------------------------------------------------------ the command line
 
 
-def test_plugin_protocol_is_listed_and_scores(maps_and_gt):
+def test_plugin_protocol_is_listed_and_scores(maps_and_gt, dbdbench_cli):
     maps, gts = maps_and_gt
     env = {"DBDBENCH_EXTRA_PLUGINS": "protocol_plugin", "DBDBENCH_STRICT_PLUGINS": "1"}
-    rows = {r["name"]: r for r in json.loads(cli("list", "protocols", "--json", env=env).stdout)}
+    rows = {r["name"]: r for r in json.loads(dbdbench_cli("list", "protocols", "--json", **env).stdout)}
     assert rows["test-pooled-blur"]["plugin"] == "protocol_plugin"
     assert rows["dd"]["plugin"] == "dbdbench.builtin_protocols"
-    text = cli("list", "protocols", env=env).stdout
+    text = dbdbench_cli("list", "protocols", **env).stdout
     assert "test-pooled-blur" in text and "plugin: protocol_plugin" in text
 
     args = ("score", "--maps", maps, "--gt", gts, "--gt-polarity", "focus", "--json")
-    result = json.loads(cli(*args, "--protocol", "test-pooled-blur", env=env).stdout)
+    result = json.loads(dbdbench_cli(*args, "--protocol", "test-pooled-blur", **env).stdout)
     assert result["protocol"]["name"] == "test-pooled-blur" and result["protocol"]["aggregation"] == "pixel"
     # pooled F of the blurred class at map < 0.5, computed here from the files
     tp = predicted = positive = 0
@@ -143,7 +130,7 @@ def test_plugin_protocol_is_listed_and_scores(maps_and_gt):
     p, r = tp / predicted, tp / positive
     assert result["metrics"]["f_fixed"] == pytest.approx(1.3 * p * r / (0.3 * p + r), abs=1e-12)
 
-    every = json.loads(cli(*args, "--protocol", "all", env=env).stdout)
+    every = json.loads(dbdbench_cli(*args, "--protocol", "all", **env).stdout)
     assert every["protocols"][-1] == "test-pooled-blur" and every["refused"]["sg"].endswith(
         "(score the Zhao lab's 320x320 release instead, e.g. --dataset xu100 for CUHK-TE-1, or add --resize bilinear "
         "to score at GT resolution)"
@@ -151,10 +138,10 @@ def test_plugin_protocol_is_listed_and_scores(maps_and_gt):
     assert every["metrics"]["f_fixed"]["test-pooled-blur"] == result["metrics"]["f_fixed"]
 
 
-def test_cli_survives_a_broken_protocol_plugin(maps_and_gt):
+def test_cli_survives_a_broken_protocol_plugin(maps_and_gt, dbdbench_cli):
     maps, gts = maps_and_gt
     env = {"DBDBENCH_EXTRA_PLUGINS": "protocol_plugin_bad_module,protocol_plugin"}
-    proc = cli("score", "--maps", maps, "--gt", gts, "--gt-polarity", "focus", "--protocol", "dd", env=env)
+    proc = dbdbench_cli("score", "--maps", maps, "--gt", gts, "--gt-polarity", "focus", "--protocol", "dd", **env)
     assert "protocol_plugin_bad_module" in proc.stderr and "Traceback" not in proc.stderr
     assert "dd" in proc.stdout
 
@@ -170,7 +157,7 @@ def test_every_protocol_field_is_documented():
     assert not missing, f"Protocol fields not in docs/hooks.md's register_protocols table: {missing}"
 
 
-def test_hooks_md_protocol_example_loads_and_scores(tmp_path, maps_and_gt):
+def test_hooks_md_protocol_example_loads_and_scores(tmp_path, maps_and_gt, dbdbench_cli):
     maps, gts = maps_and_gt
     blocks = re.findall(
         r"^```python\n(# my_protocol_plugin\.py\n.*?)^```", HOOKS_MD.read_text(encoding="utf-8"), re.M | re.S
@@ -178,10 +165,10 @@ def test_hooks_md_protocol_example_loads_and_scores(tmp_path, maps_and_gt):
     assert len(blocks) == 1
     (tmp_path / "my_protocol_plugin.py").write_text(blocks[0], encoding="utf-8")
     env = {"PYTHONPATH": str(tmp_path), "DBDBENCH_EXTRA_PLUGINS": "my_protocol_plugin", "DBDBENCH_STRICT_PLUGINS": "1"}
-    assert "mylab" in cli("list", "protocols", env=env).stdout
+    assert "mylab" in dbdbench_cli("list", "protocols", **env).stdout
     result = json.loads(
-        cli(
-            "score", "--maps", maps, "--gt", gts, "--gt-polarity", "focus", "--protocol", "mylab", "--json", env=env
+        dbdbench_cli(
+            "score", "--maps", maps, "--gt", gts, "--gt-polarity", "focus", "--protocol", "mylab", "--json", **env
         ).stdout
     )
     assert result["protocol"]["source"] == "mylab/dbd-eval eval.py" and 0 < result["metrics"]["f_fixed"] <= 1

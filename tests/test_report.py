@@ -7,7 +7,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,16 +14,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runs_fixture import cli, make_runs
-
 N_IMAGES = 6
 ROWS = ("test-contrast", "test-contrast@window=3")
 SVG_NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(tmp_path_factory, cli, make_runs):
     root = tmp_path_factory.mktemp("report")
     runs = make_runs(root, n=N_IMAGES)
     # a second group of results: another protocol on the same maps (result.sod.json)
@@ -96,7 +92,7 @@ def test_site_has_every_image_and_only_local_references(site):
     assert group["directions"]["mae"] == "lower" and group["directions"]["f_max"] == "higher"
 
 
-def test_rebuilding_replaces_the_site_and_empty_runs_fail(site, tmp_path):
+def test_rebuilding_replaces_the_site_and_empty_runs_fail(site, tmp_path, cli):
     runs, out = site
     proc = cli("report", tmp_path, "--out", tmp_path / "site", check=False)
     assert proc.returncode == 2 and "no result" in proc.stderr and "Traceback" not in proc.stderr

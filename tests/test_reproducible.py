@@ -8,14 +8,10 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_cli import cli, only_dir
 
 from dbdbench.api import list_samples, open_dataset, score_maps
 from dbdbench.leaderboard.store import save_result_if_changed
@@ -57,32 +53,21 @@ def test_scores_are_bit_identical_for_any_number_of_workers(scored_folder, proto
         assert rows == first_rows
 
 
-def test_run_with_one_or_two_worker_processes_writes_the_same_maps_and_numbers(tmp_path):
+def test_run_with_one_or_two_worker_processes_writes_the_same_maps_and_numbers(
+    tmp_path, cli, make_photo_folder, only_dir
+):
     """run --workers 1 and --workers 2 (a process pool) give byte-identical maps and identical result JSON."""
-    from scipy import ndimage
-
-    rng = np.random.default_rng(2)
-    images, gts = tmp_path / "images", tmp_path / "gt"
-    images.mkdir(), gts.mkdir()
-    for i in range(6):
-        tex = rng.random((40, 52, 3)) * 255
-        mask = np.zeros((40, 52), bool)
-        mask[:, : 14 + 4 * i] = True
-        Image.fromarray(np.where(mask[..., None], tex, ndimage.gaussian_filter(tex, (2, 2, 0))).astype(np.uint8)).save(
-            images / f"{i}.png"
-        )
-        Image.fromarray((mask * 255).astype(np.uint8)).save(gts / f"{i}.png")
+    data = make_photo_folder(
+        tmp_path, seed=2, shape=(40, 52), cut=lambda i, rng: 14 + 4 * i, sigma=lambda i: 2, name="{i}"
+    )
     results, folders = [], []
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
-        proc = cli(
-            "run", "--method", "test-contrast", "--images", images, "--gt", gts, "--gt-polarity", "focus",
-            "--workers", workers, "--out", out, "--json",
-        )  # fmt: skip
+        proc = cli(*data.run_args("test-contrast", "--workers", workers, "--json", out=out))
         result = {k: v for k, v in json.loads(proc.stdout).items() if k not in STAMPS}
         result["method"].pop("maps")  # the --out folder
         results.append(result)
-        folders.append(only_dir(out / "test-contrast", "folder") / "maps")
+        folders.append(only_dir(out / "test-contrast") / "maps")
     assert results[0] == results[1]
     names = sorted(p.name for p in folders[0].glob("*.png"))
     assert names == sorted(p.name for p in folders[1].glob("*.png")) and len(names) == 6
