@@ -15,35 +15,12 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("DBDBENCH_SHARED", REPO.parent / "shared")) / "data"
-CUHK = SHARED / "cuhk"
+from bench_score import CUHK, REPO, SHARED, score_cli
+
 RESAMPLES = 1000
-
-
-def score_cli(extra: list[str]) -> float:
-    cmd = [
-        str(REPO / ".venv/bin/dbdbench"),
-        "score",
-        "--maps",
-        str(CUHK / "results/hifst"),
-        "--map-suffix",
-        "_HiFSTBlurMap",
-        "--dataset",
-        "cuhk",
-        "--root",
-        str(CUHK),
-        "--json",
-        *extra,
-    ]
-    start = time.perf_counter()
-    subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -93,8 +70,8 @@ def main() -> None:
             }
         )
         print(f"{name}: bootstrap {min(times):.3f} s, scoring {score_s:.2f} s", file=sys.stderr)
-    plain = min(score_cli([]) for _ in range(3))
-    with_ci = min(score_cli(["--ci", "0.95"]) for _ in range(3))
+    plain = min(score_cli()[0] for _ in range(3))
+    with_ci = min(score_cli("--ci", "0.95")[0] for _ in range(3))
     out = {
         "what": f"--ci: bootstrap of every metric over the 704 CUHK defocus images (HiFST's released maps), {RESAMPLES} resamples",
         "budget": "at most a few seconds on top of scoring",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -49,6 +48,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=10)
     args = ap.parse_args()
     from dbdbench.plugins import get_registry
+    from dbdbench.prepare import prepare_method
+    from dbdbench.results import environment
 
     reg = get_registry()
     image = photo()
@@ -57,7 +58,7 @@ def main() -> None:
     if "selfgen" in reg.methods:
         configs += [("selfgen", {}), ("selfgen", {"variant": "full", "weights": "random"})]
     for method_id, options in configs:
-        method = reg.method(method_id)(device="cpu", **options)
+        method = prepare_method(method_id, options, "cpu").build()
         times = timed(lambda method=method: method.predict(image), args.repeats)
         rows.append(
             {
@@ -72,14 +73,8 @@ def main() -> None:
     hifst_best = rows[0]["best_ms"]
     for r in rows:
         r["speedup_vs_hifst_best"] = hifst_best / r["best_ms"]
-    import torch
-
-    env = {
-        "cpu": _cpu(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-    }
+    current = environment("cpu")  # after the learned methods ran: torch is imported, its threads known
+    env = {key: current[key] for key in ("cpu", "torch", "torch_threads", "python")}
     out = REPO / "benchmarks" / "results"
     (out / "learned_latency.json").write_text(
         json.dumps({"environment": env, "size": "320x320", "rows": rows}, indent=2) + "\n"
@@ -103,16 +98,6 @@ def main() -> None:
         )
     (out / "learned_latency.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.machine()
 
 
 if __name__ == "__main__":

@@ -16,16 +16,16 @@ from typing import Any
 from .datasets.base import Dataset, Listing, files_by_stem
 from .datasets.naming import common_suffix, examples
 from .datasets.real import subset as subset_listing
-from .devices import check_device, resolve_device
 from .errors import DatasetError, DbdbenchError, InputError
 from .mapcache import config_key
+from .methods import Method
 from .metrics import Scores
-from .options import resolve_options
 from .plugins import get_registry
 from .polarity import MapCheck, MapPolarityCheck, check_declared_gt, polarity_warnings
+from .prepare import DEFAULT_DEVICE, PreparedMethod, prepare_method
 from .protocols import Protocol
 from .results import RunInfo, RunResult, StemList, Timing, build_result, write_result
-from .runner import WARM_UP_NOTE, build_method, dataset_dir_name, method_dir_name, run_predictions
+from .runner import WARM_UP_NOTE, RunOutcome, dataset_dir_name, run_predictions
 from .scoring import ScoreItem, score_items
 from .stats import BootstrapSettings, PerImageData, confidence_intervals
 from .wording import plural
@@ -222,13 +222,7 @@ def score_maps(
         missing_maps=StemList.of(scored.missing),
         # maps in the folder that match no listed GT image: not scored, but reported (a misnamed map shows up here)
         extra_maps=_extra_maps(scored.maps, listing),
-        warnings=polarity_warnings(
-            dataset=dataset,
-            maps=scored.polarity,
-            gt=check_declared_gt(dataset, listing.samples, protocol.gt_threshold),
-            source="score",
-            map_polarity=map_polarity,
-        ),
+        warnings=_polarity_warnings(dataset, scored, listing, protocol, source="score", map_polarity=map_polarity),
     )
     return _with_data(result, scored, protocol, ci), scored.per_image
 
@@ -307,14 +301,14 @@ def result_name(dataset: Dataset, protocol: Protocol, limit: int | None, subset:
 
 
 def run_method(
-    method_id: str,
+    method: str | PreparedMethod,
     dataset: Dataset,
     listing: Listing,
     protocol: Protocol,
     *,
     out: str | Path = "runs",
     options: dict[str, Any] | None = None,
-    device: str = "cpu",
+    device: str = DEFAULT_DEVICE,
     force: bool = False,
     skip_bad: bool = False,
     workers: int = 1,
@@ -323,48 +317,77 @@ def run_method(
     score_progress: Progress | None = None,
     ci: BootstrapSettings | None = None,
 ) -> tuple[RunResult, Path]:
-    """Predict (reusing cached maps), then score from the cached PNGs. Returns the result and its folder."""
-    registry = get_registry()
-    method_cls = registry.method(method_id)
-    plugin = registry.method_plugin(method_id)
-    resolved = resolve_options(method_cls, options or {})  # validate before any work
-    given = {k: v for k, v in resolved.items() if v != method_cls.options.get(k)}
-    if method_cls.kind == "learned":
-        device = resolve_device(device)
+    """Predict (reusing cached maps), then score from the cached PNGs and write the result. Returns the result
+    and its folder. ``method``: a method id, prepared here with ``options`` and ``device``, or a method the caller
+    prepared already (:func:`~dbdbench.prepare.prepare_method`: the CLI does, to refuse bad arguments early)."""
+    if isinstance(method, PreparedMethod):
+        if options or device != DEFAULT_DEVICE:
+            raise DbdbenchError("run_method: a prepared method has its options and device already")
+        prepared = method
     else:
-        check_device(device)
-        device = "cpu"  # handcrafted methods run on the CPU whatever was asked; record what really ran
-    method = build_method(method_cls, given, device)
+        prepared = prepare_method(method, options, device)
+    predicted = _predict(
+        prepared, dataset, listing, out=out, force=force, skip_bad=skip_bad, workers=workers, progress=progress
+    )
+    scored = _score_predicted(predicted, dataset, protocol, skip_bad=skip_bad, progress=score_progress)
+    result = _with_data(_run_result(predicted, scored, dataset, listing, protocol), scored, protocol, ci)
+    write_result(predicted.run_dir, result, scored.per_image, predicted.outcome.times, name=result_stem)
+    return result, predicted.run_dir
+
+
+@dataclass
+class _Predicted:
+    """What :func:`_predict` did: the instance that ran, where its maps are and which images it predicted."""
+
+    prepared: PreparedMethod
+    method: Method
+    provenance: dict[str, Any]  # the instance's (weights and their hash, for learned methods)
+    cache_key: str  # maps are reused only under this identity
+    run_dir: Path
+    outcome: RunOutcome
+    pre_skipped: list[dict[str, Any]]  # photos with no GT, left out before predicting (--skip-bad)
+
+
+def _predict(
+    prepared: PreparedMethod,
+    dataset: Dataset,
+    listing: Listing,
+    *,
+    out: str | Path = "runs",
+    force: bool = False,
+    skip_bad: bool = False,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> _Predicted:
+    """Build the method and predict every listed image whose map is not cached under this configuration."""
+    method = prepared.build()
     provenance = method.provenance()
-    if provenance.get("weights") == "random" and given.get("weights") != "random":
+    if provenance.get("weights") == "random" and prepared.given.get("weights") != "random":
         raise DbdbenchError(
-            f"method {method_id!r} ({provenance.get('variant', 'this variant')}) has no trained weights; pass "
+            f"method {prepared.id!r} ({provenance.get('variant', 'this variant')}) has no trained weights; pass "
             "--option weights=PATH, or --option weights=random for an untrained network (timing only)"
         )
-    run_dir = Path(out) / method_dir_name(method_id, given) / dataset_dir_name(dataset)
+    run_dir = Path(out) / prepared.row / dataset_dir_name(dataset)
     # Maps are reused only when made by this exact configuration (weights included) from the same image bytes.
     identity = {
-        "method": method_id,
-        "version": method_cls.version,
-        "options": given,
-        "plugin_version": plugin.version,
+        "method": prepared.id,
+        "version": prepared.cls.version,
+        "options": prepared.given,
+        "plugin_version": prepared.plugin.version,
         "weights_sha256": provenance.get("weights_sha256"),
     }
     cache_key = config_key(identity)
-
-    todo_samples = list(listing.samples)
-    pre_skipped: list[dict] = []
+    pre_skipped: list[dict[str, Any]] = []
     if listing.orphan_images:
         if not skip_bad:
             raise DbdbenchError(_orphans_message(dataset, listing) + "; or add --skip-bad to leave them out")
         pre_skipped += [
             {"stem": p.stem, "file": str(p), "reason": "image has no ground truth"} for p in listing.orphan_images
         ]
-
     outcome = run_predictions(
+        prepared,
         method,
-        given,
-        todo_samples,
+        list(listing.samples),
         run_dir,
         cache_key=cache_key,
         force=force,
@@ -376,63 +399,79 @@ def run_method(
         first = (pre_skipped + outcome.skipped)[0]["reason"] if pre_skipped or outcome.skipped else "none listed"
         hint = f"; {_orphans_message(dataset, listing)}" if listing.orphan_images else ""
         raise DbdbenchError(
-            f"method {method_id!r}: no image could be predicted ({plural(len(outcome.skipped), 'image')} skipped; "
+            f"method {prepared.id!r}: no image could be predicted ({plural(len(outcome.skipped), 'image')} skipped; "
             f"first reason: {first}){hint}"
         )
-    done = Listing(samples=outcome.done)
-    # Scored from the cached PNGs; the cache may hold other splits' maps (not reported as extra).
-    scored = _score_folder(
-        outcome.maps_dir,
+    return _Predicted(prepared, method, provenance, cache_key, run_dir, outcome, pre_skipped)
+
+
+def _score_predicted(
+    predicted: _Predicted, dataset: Dataset, protocol: Protocol, *, skip_bad: bool, progress: Progress | None
+) -> _Scored:
+    """Score the predicted images from their cached PNGs; the cache may hold other splits' maps (not reported as
+    extra)."""
+    maps_dir = predicted.outcome.maps_dir
+    return _score_folder(
+        maps_dir,
         dataset,
-        done,
+        Listing(samples=predicted.outcome.done),
         protocol,
         map_suffix="",
         map_polarity="focus",
         allow_missing=False,
         skip_bad=skip_bad,
         workers=2,
-        progress=score_progress,
+        progress=progress,
         bad_file_hint=lambda path: (
             "a map cached by an earlier run, damaged since: add --force to recompute the maps"
-            if Path(path).parent == outcome.maps_dir
+            if Path(path).parent == maps_dir
             else "add --skip-bad to skip it and list it in the result"
         ),
     )
-    method_info = method_cls.describe()
-    method_info.update(
-        options=resolved,
-        plugin=plugin.name,
-        plugin_version=plugin.version,
+
+
+def _run_result(
+    predicted: _Predicted, scored: _Scored, dataset: Dataset, listing: Listing, protocol: Protocol
+) -> RunResult:
+    """The result of a run: the method as it ran (options, provenance, cache), its scores, timing and run record."""
+    prepared, outcome = predicted.prepared, predicted.outcome
+    done = Listing(samples=outcome.done)
+    method_info = prepared.record(
         maps=str(outcome.maps_dir),
-        provenance=provenance,
-        cache_key=cache_key,
+        provenance=predicted.provenance,
+        cache_key=predicted.cache_key,
         map_suffix="",
         map_polarity="focus",
     )
     times = {s.stem: outcome.times[s.stem] for s in done.samples if s.stem in outcome.times}
-    result = build_result(
+    batch_size = int(getattr(predicted.method, "batch_size", 1) or 1)
+    return build_result(
         protocol=protocol,
         dataset=dataset_record(dataset, done, n_listed=len(listing.samples)),
         method=method_info,
         scores=scored.scores,
-        skipped=pre_skipped + outcome.skipped + scored.skipped,
+        skipped=predicted.pre_skipped + outcome.skipped + scored.skipped,
         missing_maps=StemList.of(scored.missing),
-        timing=Timing.of(times, warm_up=WARM_UP_NOTE, batch_size=int(getattr(method, "batch_size", 1) or 1)),
+        timing=Timing.of(times, warm_up=WARM_UP_NOTE, batch_size=batch_size),
         run=RunInfo(
-            device=device,
-            workers=workers if type(method).process_parallel else 1,  # what ran, not what was asked
+            device=prepared.device,
+            workers=outcome.workers,
             maps_computed=outcome.computed,
             maps_reused=outcome.reused,
         ),
-        device=device,
-        warnings=polarity_warnings(
-            dataset=dataset,
-            maps=scored.polarity,
-            gt=check_declared_gt(dataset, done.samples, protocol.gt_threshold),
-            source="run",
-            method_id=method_id,
-        ),
+        device=prepared.device,
+        warnings=_polarity_warnings(dataset, scored, done, protocol, source="run", method_id=prepared.id),
     )
-    _with_data(result, scored, protocol, ci)
-    write_result(run_dir, result, scored.per_image, outcome.times, name=result_stem)
-    return result, run_dir
+
+
+def _polarity_warnings(
+    dataset: Dataset, scored: _Scored, listing: Listing, protocol: Protocol, **source: Any
+) -> list[dict[str, Any]]:
+    """The advisory warnings of scored maps (:mod:`dbdbench.polarity`): maps that look inverted against the GT,
+    GT that contradicts the polarity the dataset declares. ``source``: who scored them, for the wording."""
+    return polarity_warnings(
+        dataset=dataset,
+        maps=scored.polarity,
+        gt=check_declared_gt(dataset, listing.samples, protocol.gt_threshold),
+        **source,
+    )

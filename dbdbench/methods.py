@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from .devices import check_device, resolve_device
 from .options import resolve_options
 
 Kind = Literal["handcrafted", "learned"]
@@ -45,9 +46,32 @@ class Method:
     #: and already use every core through torch's threads, so extra processes only compete for them.
     process_parallel: ClassVar[bool] = True
 
-    def __init__(self, device: str = "cpu", **options: Any):
+    def __init__(self, device: str = "cpu", *, config: dict[str, Any] | None = None, **options: Any):
+        """``options`` as given (``stride="4"`` is converted), or ``config``: every option resolved already, as
+        :meth:`dbdbench.prepare.PreparedMethod.build` passes them, used as it is."""
+        if config is not None and options:
+            raise TypeError(f"method {self.id!r}: give options or config, not both")
         self.device = device
-        self.config = resolve_options(type(self), options)
+        self.config = dict(config) if config is not None else resolve_options(self.id, options, self.options)
+
+    @classmethod
+    def choose_device(cls, asked: str) -> str:
+        """The device this method runs on when ``asked`` (``--device``) is requested, which results record.
+
+        Learned methods resolve it (``auto``: ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` without one is
+        refused with the fix). Handcrafted methods run on the CPU whatever is asked (:meth:`device_note` says so).
+        """
+        if cls.kind == "learned":
+            return resolve_device(asked)
+        check_device(asked)
+        return "cpu"
+
+    @classmethod
+    def device_note(cls, asked: str) -> str | None:
+        """What to tell the user when :meth:`choose_device` ignores the device asked for, else None."""
+        if cls.kind != "learned" and asked not in ("auto", "cpu"):
+            return f"{cls.id} is a handcrafted method and runs on the CPU; --device {asked} is ignored"
+        return None
 
     def predict(self, image: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError

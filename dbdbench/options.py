@@ -6,23 +6,23 @@ methods never parse strings themselves and a mistyped value is refused before an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .errors import DbdbenchError
 
-if TYPE_CHECKING:
-    from .methods import Method
 
-
-def resolve_options(cls: type[Method], given: dict[str, Any]) -> dict[str, Any]:
-    """Merge user options into the method's defaults, converting strings to the default's type."""
-    config = dict(cls.options)
+def resolve_options(
+    method_id: str, given: Mapping[str, Any], defaults: Mapping[str, Any], *, owner: str | None = None
+) -> dict[str, Any]:
+    """``defaults`` overridden by ``given``, each value converted to its default's type; an unknown key is refused
+    with the known ones. ``owner`` names what has these options in that message (default: the method)."""
+    config = dict(defaults)
     for key, value in given.items():
-        if key not in cls.options:
-            known = ", ".join(sorted(cls.options)) or "none"
-            raise DbdbenchError(f"method {cls.id!r} has no option {key!r} (options: {known})")
-        config[key] = coerce_option(cls.id, key, value, cls.options[key])
+        if key not in defaults:
+            known = ", ".join(sorted(defaults)) or "none"
+            raise DbdbenchError(f"{owner or f'method {method_id!r}'} has no option {key!r} (options: {known})")
+        config[key] = coerce_option(method_id, key, value, defaults[key])
     return config
 
 

@@ -122,7 +122,9 @@ def _identity(module: Any) -> Any:
     return module
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """Plugin code that raised, said in one line (``OSError: weights file not found``): the first line of the
+    message after the exception's type, so a traceback-sized message never floods a one-line error."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
@@ -147,7 +149,7 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
                 return
             pm.register(module, name=name)
         except Exception as exc:
-            record.status, record.error = "failed", _one_line(exc)
+            record.status, record.error = "failed", one_line(exc)
 
     from . import __version__
 
@@ -185,7 +187,7 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
             try:
                 impl.function(register=register)
             except Exception as exc:
-                record.status, record.error = "failed", _one_line(exc)
+                record.status, record.error = "failed", one_line(exc)
 
     for impl in pm.hook.register_protocols.get_hookimpls():
         record = records[impl.plugin_name]
@@ -195,7 +197,7 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
         try:
             impl.function(register=_make_protocol_register(reg, record, staged))
         except Exception as exc:
-            record.status, record.error = "failed", _one_line(exc)
+            record.status, record.error = "failed", one_line(exc)
             record.protocols = []
             continue
         reg.protocols.update(staged)  # all or nothing: a plugin whose hook fails adds no protocol
@@ -207,7 +209,7 @@ def build_registry(extra_plugins: list[tuple[str, Any]] | None = None) -> Regist
         try:
             impl.function(register=_make_trainer_register(reg, record))
         except Exception as exc:
-            record.status, record.error = "failed", _one_line(exc)
+            record.status, record.error = "failed", one_line(exc)
 
     if _strict() and reg.failures():
         first = reg.failures()[0]

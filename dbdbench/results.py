@@ -409,6 +409,55 @@ class RunResult:
         )
 
 
+@dataclass(kw_only=True)
+class TimingRecord:
+    """One latency measurement by ``dbdbench bench`` (a timing record, docs/results.md, "Timing records").
+
+    Written by :func:`dbdbench.latency.measure_latency`, saved under ``leaderboards/results/timing/<device>/`` and
+    shown by ``dbdbench leaderboard`` as timing tables per device. ``to_json`` gives the file's object key for key,
+    in field order; :meth:`from_json` reads one back, older ones lacking the keys that have a default.
+    """
+
+    schema: int = SCHEMA_VERSION
+    record: str = "timing"  # what tells a timing file from a result file
+    row: str | None = None  # the leaderboard row: the method id plus its non-default options
+    method: dict[str, Any]  # the method record, as in results (describe() plus options, plugin, provenance)
+    input: dict[str, Any] | None = None  # height, width and what the image was
+    device: str
+    threads: int | None = None  # torch's threads when torch ran, else the process's
+    torch: str | None = None  # torch's version when the method imported it
+    cpu: str | None = None
+    gpu: str | None = None
+    repeats: int | None = None
+    warmup: int | None = None
+    median_ms: float  # end to end: the number a timing table shows, with p90_ms
+    p90_ms: float
+    end_to_end: dict[str, Any] | None = None  # median_ms, p90_ms, mean_ms, min_ms, max_ms and repeats
+    model: dict[str, Any] | None = None  # the same for the network alone; None: no separable model
+    random_weights: bool = False  # an untrained network: the numbers are for timing only
+    environment: Environment
+    command: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = _json_of(self)
+        out["environment"] = self.environment.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, obj: Any) -> TimingRecord:
+        """A timing record from its JSON object. Raises :class:`ResultFormatError` unless it says it is one and has
+        the method record, the end-to-end median and p90, the device and the environment."""
+        if not isinstance(obj, dict) or obj.get("record") != "timing":
+            raise ResultFormatError('not a timing record (no "record": "timing")')
+        if not isinstance(obj.get("method"), dict) or not isinstance(obj.get("device"), str):
+            raise ResultFormatError("timing record: the method record or the device is missing")
+        if not all(isinstance(obj.get(key), (int, float)) for key in ("median_ms", "p90_ms")):
+            raise ResultFormatError("timing record: median_ms or p90_ms is missing or not a number")
+        record = _part(cls, obj, "timing record")
+        record.environment = Environment.from_json(obj["environment"])
+        return record
+
+
 def build_result(
     *,
     protocol: Protocol,

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -25,6 +24,8 @@ from .datasets.base import Sample
 from .errors import DbdbenchError, InputError, MethodError
 from .io import read_rgb, write_map_png
 from .methods import Method, check_prediction
+from .plugins import one_line
+from .prepare import PreparedMethod
 from .wording import plural
 
 
@@ -36,6 +37,7 @@ class RunOutcome:
     computed: int = 0
     reused: int = 0
     times: dict[str, float] = field(default_factory=dict)
+    workers: int = 1  # processes that predicted: 1 for a method that is not process_parallel, whatever was asked
 
 
 #: What the per-image times exclude, recorded with them.
@@ -43,14 +45,6 @@ WARM_UP_NOTE = (
     "one predict() on a 64x64 random image before the first timed image (lazy imports, weight loading, "
     "allocations) is excluded"
 )
-
-
-def method_dir_name(method_id: str, options: dict[str, Any]) -> str:
-    """Cache folder of a method: its id, plus its non-default options so differently configured runs never mix."""
-    if not options:
-        return method_id
-    parts = [f"{k}={options[k]}" for k in sorted(options)]
-    return f"{method_id}@{','.join(parts)}".replace("/", "_")
 
 
 def dataset_dir_name(dataset) -> str:
@@ -86,16 +80,6 @@ def _append_time(path: Path, stem: str, seconds: float) -> None:
         os.write(fd, line)
     finally:
         os.close(fd)
-
-
-def build_method(method_cls: type[Method], options: dict[str, Any], device: str) -> Method:
-    """Instantiate a method; a plugin's constructor failing is reported as one line."""
-    try:
-        return method_cls(device=device, **options)
-    except DbdbenchError:
-        raise
-    except Exception as exc:
-        raise DbdbenchError(f"method {method_cls.id!r} failed to initialise: {_one_line(exc)}") from None
 
 
 class _Predictor:
@@ -151,19 +135,14 @@ class _Predictor:
         except DbdbenchError:
             raise
         except (Exception, SystemExit) as exc:
-            raise MethodError(self.method_id, first.stem, f"raised {_one_line(exc)}") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+            raise MethodError(self.method_id, first.stem, f"raised {one_line(exc)}") from None
 
 
 # Worker-process state for --workers > 1 (one method instance per process).
 _WORKER: _Predictor | None = None
 
 
-def _init_worker(method_cls, options, device, index, key):
+def _init_worker(prepared: PreparedMethod, index: Path, key: str) -> None:
     global _WORKER
     import signal
 
@@ -175,9 +154,7 @@ def _init_worker(method_cls, options, device, index, key):
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     from .mapcache import append_entry
 
-    _WORKER = _Predictor(
-        build_method(method_cls, options, device), lambda stem, digest: append_entry(index, stem, digest, key)
-    )
+    _WORKER = _Predictor(prepared.build(), lambda stem, digest: append_entry(index, stem, digest, key))
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -195,12 +172,12 @@ def _work(sample: Sample, map_path: Path, digest: str) -> tuple[float | None, st
     except DbdbenchError as exc:
         return None, str(exc)
     except Exception as exc:
-        return None, f"method {worker.method_id!r} on image {sample.stem!r}: {_one_line(exc)}"
+        return None, f"method {worker.method_id!r} on image {sample.stem!r}: {one_line(exc)}"
 
 
 def run_predictions(
+    prepared: PreparedMethod,
     method: Method,
-    options: dict[str, Any],
     samples: list[Sample],
     run_dir: Path,
     *,
@@ -210,8 +187,8 @@ def run_predictions(
     workers: int = 1,
     on_progress: Callable[[int], None] | None = None,
 ) -> RunOutcome:
-    """Predict every sample whose map is not reusable; ``method`` is the instance that ran (its provenance is
-    in ``cache_key``). With ``workers`` > 1, each worker process builds its own instance from the same options."""
+    """Predict every sample whose map is not reusable; ``method`` is the instance ``prepared`` built (its
+    provenance is in ``cache_key``). With ``workers`` > 1, each worker process builds its own from ``prepared``."""
     from .hashing import try_digest
     from .mapcache import MapCache
 
@@ -252,6 +229,7 @@ def run_predictions(
 
     if not type(method).process_parallel:
         workers = 1  # one process, batched; see Method.process_parallel
+    outcome.workers = workers
     if todo and workers <= 1:
         predictor = _Predictor(method, cache.record)
         batch_size = max(1, int(getattr(method, "batch_size", 1) or 1))
@@ -271,11 +249,10 @@ def run_predictions(
             for sample, digest in chunk:
                 finish(sample, digest, seconds, error)
     elif todo:
-        method_cls = type(method)
         with ProcessPoolExecutor(
             max_workers=workers,
             initializer=_init_worker,
-            initargs=(method_cls, options, method.device, cache.index, cache.key),
+            initargs=(prepared, cache.index, cache.key),
         ) as pool:
             futures = [pool.submit(_work, s, cache.map_path(s.stem), d) for s, d in todo]
             try:

@@ -50,23 +50,7 @@ from .leaderboard import save_options, save_result_copy
 @click.option("--training-data", help="What the method was trained on, for leaderboards.")
 @ci_options
 @save_options
-def score(
-    maps_dir,
-    map_suffix,
-    map_polarity,
-    allow_missing,
-    skip_bad,
-    workers,
-    out,
-    as_json,
-    name,
-    kind,
-    paper,
-    training_data,
-    save_to_leaderboard,
-    leaderboard_dir,
-    **kw,
-):
+def score(maps_dir, out, as_json, name, save_to_leaderboard, leaderboard_dir, **kw):
     """Score precomputed maps from any method against a dataset's ground truth."""
     from ..api import list_samples, result_name, score_maps
     from ..errors import DbdbenchError
@@ -80,50 +64,26 @@ def score(
     protocol = protocols[0]
     ci = ci_settings(kw)
     subset = kw.pop("subset")
+    # What score_maps takes as it is; the dataset and protocol options stay in kw for dataset_from.
+    scoring = {key: kw.pop(key) for key in ("map_suffix", "map_polarity", "allow_missing", "skip_bad", "workers")}
+    described = {"name": name, **{key: kw.pop(key) for key in ("kind", "paper", "training_data")}}
     if not Path(maps_dir).is_dir():  # before the dataset is listed (and may warn about it)
         raise DbdbenchError(f"--maps {maps_dir}: not a folder")
     dataset = dataset_from(kw)
     listing = list_samples(dataset, subset=subset)
     method = {"id": name or Path(maps_dir).name, "maps": str(maps_dir)}
-    method.update(
-        {k: v for k, v in (("name", name), ("kind", kind), ("paper", paper), ("training_data", training_data)) if v}
-    )
+    method.update({key: value for key, value in described.items() if value})
+    scoring.update(method=method, ci=ci)
     if every:
         from .side_by_side import score_every_protocol
 
+        save_to = leaderboard_dir if save_to_leaderboard else None
         score_every_protocol(
-            maps_dir,
-            dataset,
-            listing,
-            protocols,
-            subset=subset,
-            out=out,
-            as_json=as_json,
-            save_to=leaderboard_dir if save_to_leaderboard else None,
-            map_suffix=map_suffix,
-            map_polarity=map_polarity,
-            allow_missing=allow_missing,
-            skip_bad=skip_bad,
-            workers=workers,
-            method=method,
-            ci=ci,
+            maps_dir, dataset, listing, protocols, subset=subset, out=out, as_json=as_json, save_to=save_to, **scoring
         )
         return
     with progress_bar("scoring", len(listing.samples)) as advance:
-        result, per_image = score_maps(
-            maps_dir,
-            dataset,
-            listing,
-            protocol,
-            map_suffix=map_suffix,
-            map_polarity=map_polarity,
-            allow_missing=allow_missing,
-            skip_bad=skip_bad,
-            workers=workers,
-            method=method,
-            progress=advance,
-            ci=ci,
-        )
+        result, per_image = score_maps(maps_dir, dataset, listing, protocol, progress=advance, **scoring)
     stem = result_name(dataset, protocol, None, subset)
     if out is not None:
         write_result(out, result, per_image, name=stem)
@@ -157,85 +117,36 @@ def score(
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @ci_options
 @save_options
-def run(
-    method_id,
-    method_option,
-    limit,
-    device,
-    out,
-    workers,
-    force,
-    skip_bad,
-    as_json,
-    save_to_leaderboard,
-    leaderboard_dir,
-    **kw,
-):
+def run(method_id, method_option, limit, device, as_json, save_to_leaderboard, leaderboard_dir, **kw):
     """Run a method on a dataset: predict, cache maps as PNG, score from the cache."""
     from ..api import list_samples, result_name, run_method
+    from ..prepare import prepare_method
 
     warn_plugin_failures()
     protocol = protocol_from(kw)
     ci = ci_settings(kw)
     subset = kw.pop("subset")
-    options = parse_option_pairs(method_option)
-    check_method(method_id, options, device)  # usage errors first: before any dataset is listed (and warns)
+    running = {key: kw.pop(key) for key in ("out", "force", "skip_bad", "workers")}  # what run_method takes as it is
+    # Usage errors (method, option, device) first: before any dataset is listed (and may warn about it).
+    prepared = prepare_method(method_id, parse_option_pairs(method_option), device)
+    if prepared.note:
+        err_console().print(f"note: {prepared.note}")
     dataset = dataset_from(kw, default_dataset="synth")  # the embedded default, as the README says
     listing = list_samples(dataset, subset=subset, limit=limit)
-    n = len(listing.samples)
     stem = result_name(dataset, protocol, limit, subset)
-    with progress_bar(f"{method_id} on {dataset.name}", n) as advance:
+    with progress_bar(f"{method_id} on {dataset.name}", len(listing.samples)) as advance:
         result, run_dir = run_method(
-            method_id,
-            dataset,
-            listing,
-            protocol,
-            out=out,
-            options=options,
-            device=device,
-            force=force,
-            skip_bad=skip_bad,
-            workers=workers,
-            result_stem=stem,
-            progress=advance,
-            ci=ci,
+            prepared, dataset, listing, protocol, result_stem=stem, progress=advance, ci=ci, **running
         )
     if not as_json:
         err_console().print(f"maps and results in {run_dir}")
     if save_to_leaderboard:
-        save_result_copy(result, method_row(method_id, options), stem, leaderboard_dir)
+        save_result_copy(result, prepared.row, stem, leaderboard_dir)
     warn_result(result)
     present_result(result, as_json)
-
-
-def check_method(method_id: str, options: dict, device: str) -> None:
-    """Refuse an unknown method, option or device before any work; say where a handcrafted method runs."""
-    from ..devices import check_device
-    from ..options import resolve_options
-    from ..plugins import get_registry
-
-    cls = get_registry().method(method_id)
-    resolve_options(cls, options)
-    check_device(device)
-    if cls.kind != "learned" and device not in ("auto", "cpu"):
-        err_console().print(
-            f"note: {method_id} is a handcrafted method and runs on the CPU; --device {device} is ignored"
-        )
 
 
 def warn_result(result) -> None:
     """The result's advisory warnings (a polarity that looks wrong, dbdbench.polarity), one line each on stderr."""
     for warning in result.warnings:
         err_console().print(f"warning: {warning['message']}")
-
-
-def method_row(method_id: str, options: dict) -> str:
-    """The leaderboard row of a method run with these options: its id plus the options that differ from the
-    defaults, exactly as its map-cache folder is named (``lbp@refine=True``)."""
-    from ..options import resolve_options
-    from ..plugins import get_registry
-    from ..runner import method_dir_name
-
-    cls = get_registry().method(method_id)
-    resolved = resolve_options(cls, options)
-    return method_dir_name(method_id, {k: v for k, v in resolved.items() if v != cls.options.get(k)})

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import DbdbenchError
 from ..metrics import METRICS
 from ..protocols import PROTOCOLS
-from ..results import ResultFormatError, RunResult
+from ..results import ResultFormatError, RunResult, TimingRecord
 
 #: Files that live beside results but are not results (the map cache's identity).
 NOT_RESULTS = {"cache.json"}
@@ -192,15 +192,15 @@ class AccuracyTable:
 class TimingTable:
     device: str
     machine: str
-    rows: list[tuple[str, dict[str, Any], Path]] = field(default_factory=list)  # (row, record, path)
+    rows: list[tuple[str, TimingRecord, Path]] = field(default_factory=list)  # (row, record, path)
 
     @property
     def commands(self) -> list[str]:
-        return sorted({str(rec.get("command")) for _, rec, _ in self.rows if rec.get("command")})
+        return sorted({str(rec.command) for _, rec, _ in self.rows if rec.command})
 
     @property
     def revisions(self) -> list[str]:
-        return sorted({str(rec.get("environment", {}).get("git_revision")) for _, rec, _ in self.rows})
+        return sorted({str(rec.environment.git_revision) for _, rec, _ in self.rows})
 
 
 @dataclass
@@ -225,27 +225,15 @@ class Leaderboard:
             if str(r.result.environment.git_revision).endswith("-dirty")
         ]
         out += [
-            f"{p} ({rec['environment'].get('git_revision')})"
+            f"{p} ({rec.environment.git_revision})"
             for t in self.timing
             for _, rec, p in t.rows
-            if str(rec.get("environment", {}).get("git_revision", "")).endswith("-dirty")
+            if str(rec.environment.git_revision).endswith("-dirty")
         ]
         return out
 
 
 # ------------------------------------------------------------------ reading
-
-
-def looks_like_timing(obj: Any) -> bool:
-    return (
-        isinstance(obj, dict)
-        and obj.get("record") == "timing"
-        and isinstance(obj.get("method"), dict)
-        and isinstance(obj.get("median_ms"), (int, float))
-        and isinstance(obj.get("p90_ms"), (int, float))
-        and isinstance(obj.get("device"), str)
-        and isinstance(obj.get("environment"), dict)
-    )
 
 
 def _json_files(path: Path) -> Iterable[Path]:
@@ -260,7 +248,7 @@ def _json_files(path: Path) -> Iterable[Path]:
 
 def read_records(
     dirs: Iterable[str | Path],
-) -> tuple[list[tuple[Path, RunResult]], list[tuple[Path, dict]], list[Problem]]:
+) -> tuple[list[tuple[Path, RunResult]], list[tuple[Path, TimingRecord]], list[Problem]]:
     """Every accuracy result (read by :meth:`RunResult.from_json`) and timing record under ``dirs`` (folders or
     single files), and the problems.
 
@@ -268,7 +256,7 @@ def read_records(
     that parses but is not a dbdbench result. Other JSON files that are neither are ignored.
     """
     results: list[tuple[Path, RunResult]] = []
-    timings: list[tuple[Path, dict]] = []
+    timings: list[tuple[Path, TimingRecord]] = []
     problems: list[Problem] = []
     seen: set[Path] = set()
     for d in dirs:
@@ -293,9 +281,12 @@ def read_records(
                 continue
             except ResultFormatError:
                 pass
-            if looks_like_timing(obj):
-                timings.append((path, obj))
-            elif path.name.startswith("result") or (
+            try:
+                timings.append((path, TimingRecord.from_json(obj)))
+                continue
+            except ResultFormatError:
+                pass
+            if path.name.startswith("result") or (
                 isinstance(obj, dict) and ("metrics" in obj or obj.get("record") == "timing")
             ):
                 problems.append(
@@ -358,39 +349,38 @@ def group_accuracy(
     return ordered, warnings
 
 
-def machine_of(record: dict[str, Any]) -> str:
-    env = record.get("environment", {})
-    if str(record.get("device", "")).startswith("cuda") and (record.get("gpu") or env.get("gpu")):
-        return str(record.get("gpu") or env.get("gpu"))
-    return str(record.get("cpu") or env.get("cpu") or "unknown CPU")
+def machine_of(record: TimingRecord) -> str:
+    env = record.environment
+    if record.device.startswith("cuda") and (record.gpu or env.gpu):
+        return str(record.gpu or env.gpu)
+    return str(record.cpu or env.cpu or "unknown CPU")
 
 
-def group_timing(timings: list[tuple[Path, dict]], rows: set[str] | None = None) -> tuple[list[TimingTable], list[str]]:
+def group_timing(
+    timings: list[tuple[Path, TimingRecord]], rows: set[str] | None = None
+) -> tuple[list[TimingTable], list[str]]:
     """One table per (device, machine); rows sorted by end-to-end median. ``rows``: keep only these row ids."""
     tables: dict[tuple[str, str], TimingTable] = {}
     warnings: list[str] = []
     for path, record in timings:
-        rid = str(record.get("row") or record["method"].get("id"))
+        rid = str(record.row or record.method.get("id"))
         if rows is not None and rid not in rows:
             continue
-        device = str(record["device"])
-        table = tables.setdefault((device, machine_of(record)), TimingTable(device, machine_of(record)))
-        size = (record.get("input") or {}).get("height"), (record.get("input") or {}).get("width")
-        twin = next(
-            (
-                p
-                for r, rec, p in table.rows
-                if r == rid and ((rec.get("input") or {}).get("height"), (rec.get("input") or {}).get("width")) == size
-            ),
-            None,
-        )
+        table = tables.setdefault((record.device, machine_of(record)), TimingTable(record.device, machine_of(record)))
+        size = _input_size(record)
+        twin = next((p for r, rec, p in table.rows if r == rid and _input_size(rec) == size), None)
         if twin is not None:
             warnings.append(f"{path}: same method {rid!r} and input size as {twin} on one machine; keeping the first")
             continue
         table.rows.append((rid, record, path))
     for table in tables.values():
-        table.rows.sort(key=lambda item: (item[1]["median_ms"], item[0]))
+        table.rows.sort(key=lambda item: (item[1].median_ms, item[0]))
     return sorted(tables.values(), key=lambda t: (t.device, t.machine)), warnings
+
+def _input_size(record: TimingRecord) -> tuple[Any, Any]:
+    size = record.input or {}
+    return size.get("height"), size.get("width")
+
 
 
 def collect(

@@ -204,21 +204,19 @@ def timing_sections(table: TimingTable) -> list[Section]:
     ]
     rows = []
     for rid, rec, _ in table.rows:
-        size = rec.get("input") or {}
-        weights = (
-            "random" if rec.get("random_weights") else ("trained" if rec["method"].get("kind") == "learned" else "-")
-        )
+        size = rec.input or {}
+        weights = "random" if rec.random_weights else ("trained" if rec.method.get("kind") == "learned" else "-")
         rows.append(
             [
                 Cell(rid, code=True),
-                Cell(str(rec["method"].get("kind") or "-")),
+                Cell(str(rec.method.get("kind") or "-")),
                 Cell(f"{size.get('height')}x{size.get('width')}"),
-                Cell(str(rec.get("threads") or "-")),
-                Cell(_ms(rec.get("model"))),
-                Cell(_ms(rec.get("end_to_end"))),
-                Cell(f"{rec.get('repeats')} / {rec.get('warmup')}"),
+                Cell(str(rec.threads or "-")),
+                Cell(_ms(rec.model)),
+                Cell(_ms(rec.end_to_end)),
+                Cell(f"{rec.repeats} / {rec.warmup}"),
                 Cell(weights),
-                Cell(str(rec.get("torch") or "-")),
+                Cell(str(rec.torch or "-")),
             ]
         )
     section.grid = Grid(
@@ -236,11 +234,11 @@ def timing_sections(table: TimingTable) -> list[Section]:
         rows,
         [False, False, False, True, True, True, True, False, False],
     )
-    if any(rec.get("random_weights") for _, rec, _ in table.rows):
+    if any(rec.random_weights for _, rec, _ in table.rows):
         section.notes.append(
             "weights random: no trained weights exist for that variant; the network ran untrained, for timing only."
         )
-    versions = sorted({str(rec.get("environment", {}).get("dbdbench")) for _, rec, _ in table.rows})
+    versions = sorted({str(rec.environment.dbdbench) for _, rec, _ in table.rows})
     section.footer = _footer(versions, table.revisions)
     section.code = table.commands
     return [section]
@@ -395,23 +393,23 @@ def render_csv(board: Leaderboard, command: str | None = None) -> str:
             writer.writerow(row)
     for tt in board.timing:
         for rid, rec, _ in tt.rows:
-            size = rec.get("input") or {}
-            model = rec.get("model") or {}
+            size = rec.input or {}
+            model = rec.model or {}
             writer.writerow(
                 {
                     "table": "timing",
                     "method": rid,
-                    "kind": rec["method"].get("kind"),
-                    "paper": rec["method"].get("paper"),
+                    "kind": rec.method.get("kind"),
+                    "paper": rec.method.get("paper"),
                     "device": tt.device,
                     "machine": tt.machine,
                     "input": f"{size.get('height')}x{size.get('width')}",
-                    "threads": rec.get("threads"),
+                    "threads": rec.threads,
                     "model_median_ms": model.get("median_ms"),
                     "model_p90_ms": model.get("p90_ms"),
-                    "median_ms": rec["median_ms"],
-                    "p90_ms": rec["p90_ms"],
-                    "random_weights": bool(rec.get("random_weights")),
+                    "median_ms": rec.median_ms,
+                    "p90_ms": rec.p90_ms,
+                    "random_weights": bool(rec.random_weights),
                 }
             )
     return buf.getvalue()

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io import _json_default, atomic_write_json
-from ..results import RunInfo, RunResult
+from ..results import RunInfo, RunResult, TimingRecord
 
 DEFAULT_DIR = Path("leaderboards") / "results"
 
@@ -49,10 +49,6 @@ def _portable_weights(method: dict[str, Any]) -> None:
     prov = method.get("provenance")
     if isinstance(prov, dict) and isinstance(prov.get("weights"), str) and Path(prov["weights"]).is_absolute():
         prov["weights"] = Path(prov["weights"]).name
-
-
-def _strip_environment(env: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in env.items() if k not in ("platform",)}
 
 
 def portable_result(result: RunResult, row: str) -> RunResult:
@@ -142,22 +138,23 @@ def variant_of(result_stem: str) -> str:
     return result_stem[len("result") :] if result_stem.startswith("result") else f".{result_stem}"
 
 
-def timing_file(base: str | Path, record: dict[str, Any]) -> Path:
-    size = record.get("input") or {}
+def timing_file(base: str | Path, record: TimingRecord) -> Path:
+    size = record.input or {}
     h, w = size.get("height"), size.get("width")
     tag = f"{h}px" if h == w else f"{h}x{w}px"
-    return Path(base) / "timing" / safe_name(record["device"]) / f"{safe_name(record['row'])}.{tag}.json"
+    return Path(base) / "timing" / safe_name(record.device) / f"{safe_name(str(record.row))}.{tag}.json"
 
 
-def portable_timing(record: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(record)
-    out.pop("created", None)
-    _portable_weights(out["method"])
-    out["environment"] = _strip_environment(out.get("environment") or {})
-    return out
+def portable_timing(record: TimingRecord) -> TimingRecord:
+    """The copy to commit: the method record copied with its weights named by file name, no platform string."""
+    method = copy.deepcopy(record.method)
+    _portable_weights(method)
+    return dataclasses.replace(
+        record, method=method, environment=dataclasses.replace(record.environment, platform=None)
+    )
 
 
-def save_timing(record: dict[str, Any], base: str | Path = DEFAULT_DIR) -> Path:
+def save_timing(record: TimingRecord, base: str | Path = DEFAULT_DIR) -> Path:
     path = timing_file(base, record)
-    atomic_write_json(path, portable_timing(record))
+    atomic_write_json(path, portable_timing(record).to_json())
     return path

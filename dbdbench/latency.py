@@ -21,13 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from .devices import check_device, resolve_device
 from .errors import DbdbenchError
 from .methods import check_prediction
-from .options import resolve_options
-from .plugins import get_registry
-from .results import SCHEMA_VERSION, command_line, environment
-from .runner import method_dir_name
+from .prepare import DEFAULT_DEVICE, prepare_method
+from .results import Environment, TimingRecord, command_line
 
 
 def bench_image(size: int) -> np.ndarray:
@@ -59,40 +56,26 @@ def time_calls(fn: Callable[[], Any], repeats: int, warmup: int) -> tuple[dict[s
     return summary, out
 
 
-def bench_method(
+def measure_latency(
     method_id: str,
     *,
     options: dict[str, Any] | None = None,
     size: int = 320,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     repeats: int = 10,
     warmup: int = 2,
     image: np.ndarray | None = None,
-) -> dict[str, Any]:
-    """Time ``method_id`` and return the timing record (see docs/results.md, "Timing records")."""
+) -> TimingRecord:
+    """Time ``method_id`` on a ``size`` x ``size`` image (or ``image``) and return the timing record."""
     if size < 16:
         raise DbdbenchError(f"--size {size}: expected at least 16 pixels")
     if repeats < 1 or warmup < 0:
         raise DbdbenchError("--repeats must be at least 1 and --warmup at least 0")
-    registry = get_registry()
-    cls = registry.method(method_id)
-    plugin = registry.method_plugin(method_id)
-    resolved = resolve_options(cls, options or {})
-    given = {k: v for k, v in resolved.items() if v != cls.options.get(k)}
-    if cls.kind == "learned":
-        device = resolve_device(device)
-    else:
-        check_device(device)
-        device = "cpu"  # handcrafted methods run on the CPU whatever was asked; record what really ran
+    prepared = prepare_method(method_id, options, device)
     if image is None:
         image = bench_image(size)
     height, width = image.shape[:2]
-    try:
-        method = cls(device=device, **given)
-    except DbdbenchError:
-        raise
-    except Exception as exc:
-        raise DbdbenchError(f"method {method_id!r} failed to initialise: {exc}") from None
+    method = prepared.build()
 
     end_to_end, pred = time_calls(lambda: method.predict(image), repeats, warmup)
     check_prediction(method_id, "bench image", image, pred)  # a method that breaks the contract is not timed
@@ -102,28 +85,24 @@ def bench_method(
         model, _ = time_calls(forward, repeats, warmup)
 
     provenance = method.provenance() or {}
-    env = environment(device)
+    env = Environment.current(prepared.device)
     torch = sys.modules.get("torch")
-    info = cls.describe()
-    info.update(options=resolved, plugin=plugin.name, plugin_version=plugin.version, provenance=provenance)
-    return {
-        "schema": SCHEMA_VERSION,
-        "record": "timing",
-        "row": method_dir_name(method_id, given),
-        "method": info,
-        "input": {"height": int(height), "width": int(width), "image": "synth test scene 0, uint8 RGB in memory"},
-        "device": device,
-        "threads": env.get("torch_threads") or env.get("threads"),
-        "torch": getattr(torch, "__version__", None),
-        "cpu": env.get("cpu"),
-        "gpu": env.get("gpu"),
-        "repeats": repeats,
-        "warmup": warmup,
-        "median_ms": end_to_end["median_ms"],
-        "p90_ms": end_to_end["p90_ms"],
-        "end_to_end": end_to_end,
-        "model": model,
-        "random_weights": provenance.get("weights") == "random",
-        "environment": env,
-        "command": command_line(),
-    }
+    return TimingRecord(
+        row=prepared.row,
+        method=prepared.record(provenance=provenance),
+        input={"height": int(height), "width": int(width), "image": "synth test scene 0, uint8 RGB in memory"},
+        device=prepared.device,
+        threads=env.torch_threads or env.threads,
+        torch=getattr(torch, "__version__", None),
+        cpu=env.cpu,
+        gpu=env.gpu,
+        repeats=repeats,
+        warmup=warmup,
+        median_ms=end_to_end["median_ms"],
+        p90_ms=end_to_end["p90_ms"],
+        end_to_end=end_to_end,
+        model=model,
+        random_weights=provenance.get("weights") == "random",
+        environment=env,
+        command=command_line(),
+    )

@@ -1,4 +1,4 @@
-"""``bench``: latency of one method, model only and end to end, after warm-up."""
+"""The ``bench`` command: latency of one method, model only and end to end, after warm-up (:mod:`dbdbench.latency`)."""
 
 from __future__ import annotations
 
@@ -36,38 +36,38 @@ def bench(method_id, method_option, size, device, repeats, warmup, as_json, save
     With --save-to-leaderboard the record goes to <leaderboard-dir>/timing/<device>/<method>.<size>px.json,
     which 'dbdbench leaderboard' renders as timing tables per device.
     """
-    from ..bench import bench_method
+    from ..latency import measure_latency
 
     warn_plugin_failures()
-    record = bench_method(
+    record = measure_latency(
         method_id, options=parse_option_pairs(method_option), size=size, device=device, repeats=repeats, warmup=warmup
     )
-    if record["random_weights"]:
+    if record.random_weights:
         err_console().print(
-            f"warning: {record['row']} ran with random weights (no trained weights for this variant): timing only"
+            f"warning: {record.row} ran with random weights (no trained weights for this variant): timing only"
         )
     if save_to_leaderboard:
         from ..leaderboard.store import save_timing
 
         err_console().print(f"saved to the leaderboard: {save_timing(record, Path(leaderboard_dir))}")
     if as_json:
-        click.echo(json.dumps(record, indent=2, default=str))
+        click.echo(json.dumps(record.to_json(), indent=2, default=str))
         return
     from rich.table import Table
 
     title = (
-        f"{record['row']} on {record['device']} ({record['cpu'] if record['device'] == 'cpu' else record['gpu']}), "
-        f"{size}x{size}, {record['threads']} threads, {repeats} repeats after {warmup} warm-up"
-        + (", RANDOM WEIGHTS" if record["random_weights"] else "")
+        f"{record.row} on {record.device} ({record.cpu if record.device == 'cpu' else record.gpu}), "
+        f"{size}x{size}, {record.threads} threads, {repeats} repeats after {warmup} warm-up"
+        + (", RANDOM WEIGHTS" if record.random_weights else "")
     )
     table = Table(title=title)
     for col in ("what", "median ms", "p90 ms", "mean ms", "min ms"):
         table.add_column(col, justify="left" if col == "what" else "right")
-    for label, summary in (("model only", record["model"]), ("end to end", record["end_to_end"])):
+    for label, summary in (("model only", record.model), ("end to end", record.end_to_end)):
         if summary is None:
             table.add_row(label, "-", "-", "-", "-")
         else:
             table.add_row(label, *(f"{summary[k]:.2f}" for k in ("median_ms", "p90_ms", "mean_ms", "min_ms")))
     out_console().print(table)
-    if record["torch"]:
-        err_console().print(f"torch {record['torch']}")
+    if record.torch:
+        err_console().print(f"torch {record.torch}")
