@@ -92,23 +92,11 @@ def cli(*args, env=None, check=True, cwd=None):
 
 
 @pytest.fixture
-def photos(tmp_path):
-    """Four photos, sharp left part and blurred right part, GT in-focus white."""
-    from scipy import ndimage
-
-    rng = np.random.default_rng(1)
-    images, gts = tmp_path / "photos", tmp_path / "gt"
-    images.mkdir(), gts.mkdir()
-    for i in range(4):
-        tex = rng.random((64, 96, 3)) * 255
-        cut = 30 + 10 * i
-        img = tex.copy()
-        img[:, cut:] = ndimage.gaussian_filter(tex, (3, 3, 0))[:, cut:]
-        gt = np.zeros((64, 96), np.uint8)
-        gt[:, :cut] = 255
-        Image.fromarray(img.astype(np.uint8)).save(images / f"p{i}.png")
-        Image.fromarray(gt).save(gts / f"p{i}.png")
-    return images, gts
+def photos(tmp_path, make_photo_folder):
+    """Four 64x96 photos ``p0`` .. ``p3``, sharp left part and blurred right part, GT in-focus white."""
+    return make_photo_folder(
+        tmp_path, 4, seed=1, shape=(64, 96), cut=lambda i, rng: 30 + 10 * i, name="p{i}", images="photos"
+    )
 
 
 # ------------------------------------------------------------------ docs/hooks.md against the code
