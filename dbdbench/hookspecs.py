@@ -1,7 +1,8 @@
-"""The hooks a dbdbench plugin may implement. Nothing else lives here.
+"""The hooks a dbdbench plugin may implement, and the two pluggy markers. Nothing else lives here.
 
 A plugin is any module or package exposed under the ``dbdbench`` entry-point
-group whose functions are decorated with :data:`hookimpl`::
+group whose functions are decorated with :data:`hookimpl`, imported from the
+package, its one public name (the built-in modules import it from here)::
 
     from dbdbench import hookimpl
 

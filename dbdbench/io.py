@@ -116,16 +116,6 @@ def read_gray(path: str | Path) -> np.ndarray:
     return np.asarray(img)
 
 
-def image_size(path: str | Path) -> tuple[int, int]:
-    """(height, width) of an image, reading only its header."""
-    try:
-        with Image.open(path) as img:
-            w, h = img.size
-            return h, w
-    except Exception:
-        return _open(path).size[::-1]
-
-
 # --------------------------------------------------------------------- writing
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dbdbench.hookspecs import hookimpl
+from dbdbench import hookimpl
 from dbdbench.methods import Method
 
 

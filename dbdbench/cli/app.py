@@ -17,7 +17,6 @@ from .. import __version__
 from ..errors import DbdbenchError
 from .common import err_console
 
-EXIT_USER_ERROR = 2
 EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
 

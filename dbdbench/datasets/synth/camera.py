@@ -26,11 +26,6 @@ from .textures import linear_to_srgb
 _SUPERSAMPLE = 8
 
 
-def coc_px(depth_m: np.ndarray | float, focus_m: float, k: float) -> np.ndarray | float:
-    """Circle-of-confusion diameter (pixels) of a point at ``depth_m`` for focus ``focus_m`` and aperture ``k``."""
-    return k * np.abs(1.0 / np.asarray(depth_m, dtype=np.float64) - 1.0 / focus_m)
-
-
 @lru_cache(maxsize=512)
 def _disk_kernel_cached(c_key: int) -> np.ndarray:
     c = c_key / 1000.0

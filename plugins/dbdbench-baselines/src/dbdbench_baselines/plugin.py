@@ -7,7 +7,7 @@ filters, pymatting, threadpoolctl) are imported inside ``predict``.
 
 from __future__ import annotations
 
-from dbdbench.hookspecs import hookimpl
+from dbdbench import hookimpl
 
 
 def method_classes():

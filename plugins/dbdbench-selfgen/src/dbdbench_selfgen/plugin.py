@@ -6,7 +6,7 @@ only when ``dbdbench train --method selfgen`` runs.
 
 from __future__ import annotations
 
-from dbdbench.hookspecs import hookimpl
+from dbdbench import hookimpl
 
 
 def _train(request):

@@ -65,10 +65,6 @@ def wrap(module: torch.nn.Module, ctx: Context) -> torch.nn.Module:
     return DistributedDataParallel(module, device_ids=ids)
 
 
-def unwrap(module: torch.nn.Module) -> torch.nn.Module:
-    return getattr(module, "module", module)
-
-
 def barrier(ctx: Context) -> None:
     if ctx.distributed:
         dist.barrier()
