@@ -8,24 +8,23 @@ method's best, median and worst image by a per-image metric.
 
 A method keeps one colour in every figure and in the HTML report (:func:`method_colours`), and
 matplotlib is imported only here, inside the functions, with the Agg backend (no display needed).
+The run folders are read and grouped by :mod:`dbdbench.leaderboard.runs`, the leaderboard's reader.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import DbdbenchError
-from .results import ResultFormatError, RunResult
-from .wording import images_of, plural
+from .leaderboard.runs import Group, RunEntry, collect_groups, no_results_message
+from .metric_table import RANKING_METRIC, direction
+from .wording import plural
 
 #: Line and label colours: matplotlib's tab10, then ten more that differ from all of those and from each other.
 TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
@@ -42,12 +41,6 @@ PRESET_COLOURS = {
     "rtdbd": 6,
     "selfgen": 9,
 }
-#: Per-image columns where a lower value is better; every other numeric column except these neutral
-#: ones is higher-is-better (F-measures, precisions, recalls). Never inferred from a name elsewhere.
-LOWER_IS_BETTER = {"mae", "predict_s", "predict_ms"}
-NEUTRAL_COLUMNS = {"gt_positive_fraction"}
-#: The variant part of ``result.<variant>.json`` / ``per_image.<variant>.csv``.
-_RESULT_NAME = re.compile(r"^result(?P<variant>(\.[^/]+)?)\.json$")
 
 
 def method_colours(names: Iterable[str]) -> dict[str, str]:
@@ -74,206 +67,6 @@ def method_colours(names: Iterable[str]) -> dict[str, str]:
         taken.add(chosen)
         out[name] = PALETTE[chosen]
     return out
-
-
-def metric_direction(column: str) -> str | None:
-    """``higher``, ``lower`` or None (no better direction) for a per-image column."""
-    from .metrics import METRICS
-
-    if column in METRICS:
-        return METRICS[column][1]
-    if column in LOWER_IS_BETTER:
-        return "lower"
-    if column in NEUTRAL_COLUMNS or column == "stem":
-        return None
-    return "higher"
-
-
-# ------------------------------------------------------------------ reading run folders
-
-
-@dataclass
-class RunEntry:
-    """One method's result in one group: the row name, the result, and where its maps and per-image table are."""
-
-    row: str
-    path: Path
-    result: RunResult
-
-    @property
-    def variant(self) -> str:
-        m = _RESULT_NAME.match(self.path.name)
-        return m.group("variant") if m else ""
-
-    @property
-    def per_image_path(self) -> Path:
-        return self.path.parent / f"per_image{self.variant}.csv"
-
-    @property
-    def maps_dir(self) -> Path:
-        """The run folder's own ``maps/`` (``run``'s cache, also found after the folder moved), else where the result
-        says its maps are (``score --maps DIR --out ...``)."""
-        local = self.path.parent / "maps"
-        recorded = self.result.method.get("maps")
-        if local.is_dir() or not recorded:
-            return local
-        return Path(recorded)
-
-    @property
-    def map_suffix(self) -> str:
-        return self.result.method.get("map_suffix") or ""
-
-    @property
-    def map_polarity(self) -> str:
-        return self.result.method.get("map_polarity") or "focus"
-
-    def map_path(self, stem: str) -> Path | None:
-        for ext in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"):
-            candidate = self.maps_dir / f"{stem}{self.map_suffix}{ext}"
-            if candidate.is_file():
-                return candidate
-        return None
-
-    def per_image(self) -> list[dict[str, Any]]:
-        """The per-image table as dicts (numbers as floats); empty when the CSV is missing."""
-        import csv
-
-        try:
-            with open(self.per_image_path, newline="", encoding="utf-8") as fh:
-                rows = list(csv.DictReader(fh))
-        except OSError:
-            return []
-        out = []
-        for row in rows:
-            rec: dict[str, Any] = {}
-            for key, value in row.items():
-                if key == "stem":
-                    rec[key] = value
-                    continue
-                try:
-                    number = float(value)
-                    rec[key] = number if math.isfinite(number) else None
-                except (TypeError, ValueError):
-                    rec[key] = None
-            out.append(rec)
-        return out
-
-
-@dataclass
-class Group:
-    """Results that can share a figure: same dataset, split, protocol and scored file list."""
-
-    dataset: str
-    split: str | None
-    protocol: str
-    file_list_hash: str | None
-    slug: str = ""
-    entries: list[RunEntry] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        # "20 of 200 images" when partial (a --limit run, a partial copy of a release)
-        count = images_of(self.dataset_record, self.entries[0].result.n_images) if self.entries else "? images"
-        return f"{self.dataset} ({self.split}), protocol {self.protocol}, {count}"
-
-    @property
-    def dataset_record(self) -> dict[str, Any]:
-        return self.entries[0].result.dataset
-
-
-def dataset_names(dataset: str | Iterable[str] | None) -> list[str]:
-    """``--dataset`` as given: one name, several (repeated), or none (all datasets)."""
-    if dataset is None:
-        return []
-    return [dataset] if isinstance(dataset, str) else [d for d in dataset if d]
-
-
-def no_results_message(runs_dir: str | Path, dataset: str | Iterable[str] | None) -> str:
-    names = dataset_names(dataset)
-    what = f" for dataset {' or '.join(repr(n) for n in names)}" if names else ""
-    return (
-        f"{runs_dir}: no result*.json{what} under <method>/<dataset>/ (run 'dbdbench run ... --out {runs_dir}' first)"
-    )
-
-
-def collect_groups(
-    runs_dir: str | Path, *, dataset: str | Iterable[str] | None = None, methods: Iterable[str] | None = None
-) -> tuple[list[Group], list[tuple[Path, str]]]:
-    """Every ``RUNS_DIR/<method-dir>/<dataset-dir>/result*.json``, grouped for plotting.
-
-    Rows are named as in the leaderboard (:func:`dbdbench.leaderboard.row_id`: the method folder such as
-    ``lbp@refine=true`` for ``run`` results, the ``--name`` of ``score`` results); ``methods`` keeps only rows
-    whose name or method id is listed (a name that matches nothing is an error listing the rows there are);
-    ``dataset`` keeps one dataset or several, named in any case. Returns the groups (rows sorted by f_max, best
-    first) and the files left out with the reason.
-    """
-    from .leaderboard import row_id
-
-    runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
-        raise DbdbenchError(f"{runs_dir}: not a folder (expected RUNS_DIR/<method>/<dataset>/result*.json)")
-    wanted = {m for m in (methods or []) if m}
-    datasets = {d.lower() for d in dataset_names(dataset)}
-    seen: set[str] = set()  # rows and method ids on the chosen datasets, to name what a --method could have been
-    matched: set[str] = set()
-    groups: dict[tuple, Group] = {}
-    problems: list[tuple[Path, str]] = []
-    for path in sorted(runs_dir.glob("*/*/result*.json")):
-        if not _RESULT_NAME.match(path.name):
-            continue
-        try:
-            obj = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            problems.append((path, f"unreadable ({type(exc).__name__})"))
-            continue
-        try:
-            result = RunResult.from_json(obj)
-        except ResultFormatError as exc:
-            problems.append((path, f"not a dbdbench result ({exc})"))
-            continue
-        ds = result.dataset
-        if datasets and str(ds.get("name")).lower() not in datasets:
-            continue
-        row = row_id(result, path)  # the leaderboard's row name: lbp@refine=true for runs, the --name of score results
-        names = {row, str(result.method.get("id"))}
-        seen |= names
-        if wanted and not names & wanted:
-            continue
-        matched |= names & wanted
-        key = (ds["name"], ds.get("split"), result.protocol_name, ds.get("file_list_hash"))
-        group = groups.setdefault(key, Group(*key))
-        group.entries.append(RunEntry(row=row, path=path, result=result))
-    unknown = sorted(wanted - matched)
-    if unknown and seen:
-        raise DbdbenchError(
-            f"--method {unknown[0]}: no result of that name in {runs_dir} (there are: {', '.join(sorted(seen))})"
-        )
-    out = sorted(
-        groups.values(), key=lambda g: (g.dataset, g.split or "", g.protocol, -len(g.entries), g.file_list_hash or "")
-    )
-    used: set[str] = set()
-    for group in out:
-        group.entries.sort(key=lambda e: (-float(e.result.metrics.get("f_max") or 0.0), e.row))
-        # A group with one row name twice (the same --name scored twice, in two folders) keeps both, told apart.
-        counts: dict[str, int] = {}
-        for e in group.entries:
-            counts[e.row] = counts.get(e.row, 0) + 1
-        for e in group.entries:
-            if counts[e.row] > 1:  # still one name twice (two score results under one --name): add the folder
-                e.row = f"{e.row} ({e.path.parent.parent.name}{e.variant})"
-        variant = group.entries[0].variant
-        slug = (
-            _safe(f"{group.dataset}{variant}") if variant else _safe(f"{group.dataset}-{group.split}-{group.protocol}")
-        )
-        if slug in used:
-            slug = f"{slug}-{(group.file_list_hash or 'x')[:8]}"
-        used.add(slug)
-        group.slug = slug
-    return out, problems
-
-
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._=@+-]+", "_", text).strip("._") or "group"
 
 
 # ------------------------------------------------------------------ images of a group
@@ -370,13 +163,13 @@ def _shrink(arr: np.ndarray, max_side: int | None) -> np.ndarray:
     return np.asarray(img)
 
 
-def pick_images(group: Group, rank_by: str = "f_max") -> list[tuple[str, str]]:
-    """Each method's best, median and worst image by ``rank_by`` (direction from metric metadata).
+def pick_images(group: Group, rank_by: str = RANKING_METRIC) -> list[tuple[str, str]]:
+    """Each method's best, median and worst image by ``rank_by`` (direction from :mod:`dbdbench.metric_table`).
 
     Returns ``(stem, why)`` pairs without repeats, in method order; ``why`` names every pick of that stem.
     """
-    direction = metric_direction(rank_by)
-    if direction is None:
+    better = direction(rank_by)
+    if better is None:
         raise DbdbenchError(f"--rank-by {rank_by}: not a metric with a better direction")
     picks: dict[str, list[str]] = {}
     for entry in group.entries:
@@ -388,7 +181,7 @@ def pick_images(group: Group, rank_by: str = "f_max") -> list[tuple[str, str]]:
                     f"--rank-by {rank_by}: {entry.per_image_path} has no such column (columns: {columns})"
                 )
             continue
-        rows.sort(key=lambda r: (r[rank_by], r["stem"]), reverse=(direction == "higher"))
+        rows.sort(key=lambda r: (r[rank_by], r["stem"]), reverse=(better == "higher"))
         chosen = (("best", rows[0]), ("median", rows[(len(rows) - 1) // 2]), ("worst", rows[-1]))
         for label, row in chosen:
             picks.setdefault(row["stem"], []).append(f"{label} {entry.row} ({rank_by} {row[rank_by]:.3f})")
@@ -501,7 +294,7 @@ def plot_qualitative(
     out_dir: str | Path,
     *,
     stems: list[str] | None = None,
-    rank_by: str = "f_max",
+    rank_by: str = RANKING_METRIC,
     samples: dict[str, Any] | None = None,
     max_side: int = 240,
     formats: Iterable[str] = ("png",),
@@ -601,12 +394,12 @@ def plot_runs(
     dataset: str | Iterable[str] | None = None,
     methods: Iterable[str] | None = None,
     stems: list[str] | None = None,
-    rank_by: str = "f_max",
+    rank_by: str = RANKING_METRIC,
     qualitative: bool = True,
 ) -> tuple[list[Path], list[str]]:
     """Every figure for every group under ``runs_dir``: curves (PNG + SVG) and a qualitative grid (PNG)."""
     groups, problems = collect_groups(runs_dir, dataset=dataset, methods=methods)
-    warnings = [f"{path}: {why}; left out" for path, why in problems]
+    warnings = [f"{problem}; left out" for problem in problems]
     if not groups:
         raise DbdbenchError(no_results_message(runs_dir, dataset))
     colours = method_colours(e.row for g in groups for e in g.entries)

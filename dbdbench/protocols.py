@@ -26,11 +26,10 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from .errors import DbdbenchError
+from .metric_table import RESULT_ORDER, defined_by
 
-#: Every headline metric, in the order results list them.
-METRIC_KEYS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1", "iou")
-#: dbdbench's own protocol defines these; ``f_score1`` and ``iou`` are D-DFFNet's, extras elsewhere.
-_OWN_METRICS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")
+#: Every headline metric, in the order results list them (:mod:`dbdbench.metric_table`).
+METRIC_KEYS = RESULT_ORDER
 
 RESIZE_RULES = ("bilinear", "bicubic", "nearest", "none")
 _FIXED_SIZE = re.compile(r"^(\d+)x(\d+)$")
@@ -85,7 +84,7 @@ class Protocol:
     #: The evaluation code this preset reproduces (repository and file), or "" for dbdbench's own.
     source: str = ""
     #: The metrics that code computes; every other metric is an extra under this protocol.
-    source_metrics: tuple[str, ...] = _OWN_METRICS
+    source_metrics: tuple[str, ...] = defined_by("dbd")
     #: The data the source scores (split, sizes), in words.
     expects: str = ""
     #: How the GT becomes a mask: "threshold" (> ``gt_threshold``) or "adaptive" (the 8-bit in-focus GT g is in
@@ -192,27 +191,42 @@ class Protocol:
             raise DbdbenchError("protocol option gt_resize needs a fixed-size resize rule (resize=WxH)")
 
 
+def _preset(name: str, description: str, **options: Any) -> Protocol:
+    """A built-in preset; the metrics its source defines are the metric table's (:func:`defined_by`)."""
+    return Protocol(name=name, description=description, source_metrics=defined_by(name), **options)
+
+
+#: Depth-distillation's eval.ipynb: adaptive 1.5 x mean thresholds of the 8-bit GT and map, counts pooled over every
+#: pixel, MAE against the soft GT. Explicit-Visual-Prompt's calc_fmeasure reuses it (at 320x320, pooled per batch).
+DEPTH_DISTILLATION_RULE: dict[str, Any] = {
+    "gt_rule": "adaptive",
+    "adaptive_rule": "level",
+    "adaptive_factor": 1.5,
+    "quantisation": "floor",
+    "aggregation": "pixel",
+    "mae_gt": "soft",
+}
+
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
     for p in (
-        Protocol(
-            name="dbd",
+        _preset(
+            "dbd",
             description="dbdbench default: in-focus positive, GT > 127, no min-max, adaptive 2x mean, "
             "maps resized bilinearly to GT, F averaged per image.",
         ),
-        Protocol(
-            name="sod",
+        _preset(
+            "sod",
             description="PySODMetrics v1.6 Fmeasure/MAE exactly: GT > 128, per-image min-max, floor quantisation, "
             "adaptive 2x mean, F averaged per image.",
             gt_threshold=128.0,
             minmax=True,
             quantisation="floor",
             source="lartpang/PySODMetrics 1.6 py_sod_metrics/sod_metrics.py (Fmeasure, MAE)",
-            source_metrics=("mae", "f_max", "f_mean", "f_adaptive"),
             expects="maps at GT resolution (PySODMetrics refuses other sizes)",
         ),
-        Protocol(
-            name="sg",
+        _preset(
+            "sg",
             description="SG (Zhao et al., CVPR 2021) eval.py: map resized to 320x320 by Pillow in 8 bits, read as "
             "v/255; GT > 0.1 (25.5 of 255) at its own size; adaptive F at s >= min(1.5x mean, 1) and MAE, "
             "both averaged per image.",
@@ -220,23 +234,21 @@ PROTOCOLS: dict[str, Protocol] = {
             adaptive_factor=1.5,
             resize="320x320",
             source="shangcai1/SG eval.py (eval1)",
-            source_metrics=("mae", "f_adaptive"),
             expects="the Zhao lab's 320x320 test sets (dut with dut500-gt, xu100); other GT sizes are refused",
         ),
-        Protocol(
-            name="ddffnet",
+        _preset(
+            "ddffnet",
             description="D-DFFNet (ICME 2023) test1.py: blurred pixels positive, GT >= 0.5, F at map < 0.5 and MAE, "
             "averaged per image, no resizing; f_score1 is test.py's F_score1 (their own models' rows).",
             positive="blur",
             resize="none",
             source="yuxinjin-whu/D-DFFNet test1.py (eval1) and test_iou1.py (iou); test.py + utils.py (F_score1) "
             "for their own models",
-            source_metrics=("mae", "f_fixed", "f_score1", "iou"),
             expects="maps at GT resolution: test1.py silently drops pairs of other sizes; dbdbench refuses them "
             "(--skip-bad drops them as test1.py does, listing each under 'skipped')",
         ),
-        Protocol(
-            name="hifst",
+        _preset(
+            "hifst",
             description="HiFST (CVPR 2017) PRDataComputation.m: blurred positive = any nonzero blur-white GT pixel, "
             "map mat2gray'ed and compared unquantised with t = 0..255 (>=), precision and recall averaged over "
             "images; the source computes no F (F here is of the mean P/R curve).",
@@ -247,44 +259,31 @@ PROTOCOLS: dict[str, Protocol] = {
             resize="bicubic",
             aggregation="curve",
             source="isalirezag/HiFST Evaluation/PRDataComputation.m",
-            source_metrics=(),
             expects="CUHK split 'all' (all 1000 images, --split all)",
         ),
-        Protocol(
-            name="dd",
+        _preset(
+            "dd",
             description="Depth distillation (Cun & Pun, ECCV 2020) eval.ipynb: at GT size, the 8-bit map in focus "
             "where v > min(1.5 mean(v), 255) and the 8-bit GT where g > min(1.5 mean(g), 255); TP, FP and FN pooled "
             "over every pixel of the dataset, one F of the pooled precision and recall; MAE against the soft GT "
             "(g / 255), averaged per image.",
-            gt_rule="adaptive",
-            adaptive_rule="level",
-            adaptive_factor=1.5,
-            quantisation="floor",
-            aggregation="pixel",
-            mae_gt="soft",
+            **DEPTH_DISTILLATION_RULE,
             source="vinthony/depth-distillation eval.ipynb (val) with datasets.py (DefocusDataset)",
-            source_metrics=("mae", "f_adaptive"),
             expects="maps at GT resolution or smaller (the notebook upsamples its 320x320 output bilinearly to the "
             "GT); DUT's 500 test images, or its CUHK test list",
         ),
-        Protocol(
-            name="evp",
+        _preset(
+            "evp",
             description="Explicit Visual Prompting (Liu et al., CVPR 2023) test.py with eval_type fmeasure "
             "(utils.calc_fmeasure): depth-distillation's rule at 320x320, the GT resized to 320x320 with NEAREST; "
             "TP, FP and FN pooled over each test batch of 4 images, F averaged over the batches (weighted by "
             "their size); MAE against the soft GT, averaged per image.",
-            gt_rule="adaptive",
-            adaptive_rule="level",
-            adaptive_factor=1.5,
-            quantisation="floor",
-            aggregation="pixel",
+            **DEPTH_DISTILLATION_RULE,
             pool_images=4,
-            mae_gt="soft",
             resize="320x320",
             gt_resize="nearest",
             source="NiFangBaAGe/Explicit-Visual-Prompt test.py + utils.py (calc_fmeasure), "
             "configs/test/test_defocus.yaml (batch_size 4), datasets/wrappers.py (ValDataset)",
-            source_metrics=("mae", "f_adaptive"),
             expects="the network's 320x320 maps of DUT's 500 test images (dut500-gt), in file-name order: the "
             "batches of 4 follow it; maps of another size are resized to 320x320 by Pillow (bicubic), which EVP "
             "never does",

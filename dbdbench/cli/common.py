@@ -9,11 +9,12 @@ import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import DbdbenchError
+from ..metric_table import METRICS, RESULT_ORDER
 from ..options import parse_option_pairs
 from ..wording import images_of, plural
 
@@ -84,84 +85,73 @@ def install_progress() -> None:
 # ------------------------------------------------------------------ shared options
 
 
-def protocol_options(fn):
-    """``--protocol`` plus one override flag per protocol option."""
-    options = [
-        click.option(
-            "--protocol",
-            default="dbd",
-            show_default=True,
-            help="Named scoring protocol (see 'dbdbench list protocols'); score also takes 'all' (every protocol, "
-            "side by side).",
-        ),
-        click.option("--positive", type=click.Choice(["focus", "blur"]), help="Override: which class is positive."),
-        click.option(
-            "--gt-threshold", type=float, help="Override: GT (0..255, in-focus white) is positive where > this."
-        ),
-        click.option("--minmax/--no-minmax", default=None, help="Override: per-image min-max normalisation of maps."),
-        click.option(
-            "--quantisation",
-            type=click.Choice(["round", "floor", "compare"]),
-            help="Override: score to 256 levels (compare: MATLAB's unquantised map >= t).",
-        ),
-        click.option("--adaptive-factor", type=float, help="Override: adaptive threshold = factor x mean score."),
-        click.option("--fixed-threshold", type=float, help="Override: threshold of f_fixed."),
-        click.option(
-            "--resize",
-            metavar="RULE",
-            help="Override: bilinear, bicubic, nearest (to the GT), none (refuse), or WxH (map to a fixed size, 8-bit Pillow).",
-        ),
-        click.option(
-            "--aggregation",
-            type=click.Choice(["image", "curve", "pixel"]),
-            help="Override: F of per-image curves, of mean P/R, or of counts pooled over every pixel.",
-        ),
-        click.option("--beta2", type=float, help="Override: beta^2 of the F-measure."),
-        click.option(
-            "--gt-rule",
-            type=click.Choice(["threshold", "adaptive"]),
-            help="Override: GT mask by --gt-threshold, or adaptive (8-bit GT > min(factor x mean, 255)).",
-        ),
-        click.option(
-            "--adaptive-rule",
-            type=click.Choice(["score", "level"]),
-            help="Override: f_adaptive at score >= min(factor x mean, 1), or 8-bit level > min(factor x mean, 255).",
-        ),
-        click.option(
-            "--mae-gt", type=click.Choice(["binary", "soft"]), help="Override: MAE against the binary or the soft GT."
-        ),
-        click.option(
-            "--pool-images",
-            type=click.IntRange(min=0),
-            help="Override: with --aggregation pixel, pool groups of this many images (0: all).",
-        ),
-        click.option(
-            "--gt-resize",
-            type=click.Choice(["none", "nearest"]),
-            help="Override: with --resize WxH, also resize the GT (Pillow NEAREST).",
-        ),
-    ]
+def with_options(fn, options):
+    """``fn`` decorated with click ``options``, listed in ``--help`` in the order given."""
     for option in reversed(options):
         fn = option(fn)
     return fn
 
 
-_PROTOCOL_OVERRIDES = (
-    "positive",
-    "gt_threshold",
-    "minmax",
-    "quantisation",
-    "adaptive_factor",
-    "fixed_threshold",
-    "resize",
-    "aggregation",
-    "beta2",
-    "gt_rule",
-    "adaptive_rule",
-    "mae_gt",
-    "pool_images",
-    "gt_resize",
-)
+#: One override flag per protocol option (``--gt-threshold`` for ``gt_threshold``), with its click settings; a
+#: ``negatable`` one is a ``--x/--no-x`` pair that defaults to the preset's value.
+PROTOCOL_OVERRIDES: dict[str, dict[str, Any]] = {
+    "positive": {"type": click.Choice(["focus", "blur"]), "help": "Override: which class is positive."},
+    "gt_threshold": {"type": float, "help": "Override: GT (0..255, in-focus white) is positive where > this."},
+    "minmax": {"negatable": True, "help": "Override: per-image min-max normalisation of maps."},
+    "quantisation": {
+        "type": click.Choice(["round", "floor", "compare"]),
+        "help": "Override: score to 256 levels (compare: MATLAB's unquantised map >= t).",
+    },
+    "adaptive_factor": {"type": float, "help": "Override: adaptive threshold = factor x mean score."},
+    "fixed_threshold": {"type": float, "help": "Override: threshold of f_fixed."},
+    "resize": {
+        "metavar": "RULE",
+        "help": "Override: bilinear, bicubic, nearest (to the GT), none (refuse), or WxH (map to a fixed size, 8-bit "
+        "Pillow).",
+    },
+    "aggregation": {
+        "type": click.Choice(["image", "curve", "pixel"]),
+        "help": "Override: F of per-image curves, of mean P/R, or of counts pooled over every pixel.",
+    },
+    "beta2": {"type": float, "help": "Override: beta^2 of the F-measure."},
+    "gt_rule": {
+        "type": click.Choice(["threshold", "adaptive"]),
+        "help": "Override: GT mask by --gt-threshold, or adaptive (8-bit GT > min(factor x mean, 255)).",
+    },
+    "adaptive_rule": {
+        "type": click.Choice(["score", "level"]),
+        "help": "Override: f_adaptive at score >= min(factor x mean, 1), or 8-bit level > min(factor x mean, 255).",
+    },
+    "mae_gt": {"type": click.Choice(["binary", "soft"]), "help": "Override: MAE against the binary or the soft GT."},
+    "pool_images": {
+        "type": click.IntRange(min=0),
+        "help": "Override: with --aggregation pixel, pool groups of this many images (0: all).",
+    },
+    "gt_resize": {
+        "type": click.Choice(["none", "nearest"]),
+        "help": "Override: with --resize WxH, also resize the GT (Pillow NEAREST).",
+    },
+}
+
+
+def _override_option(name: str, settings: dict[str, Any]):
+    flag = "--" + name.replace("_", "-")
+    given = {k: v for k, v in settings.items() if k != "negatable"}
+    if settings.get("negatable"):
+        return click.option(f"{flag}/--no-{flag[2:]}", default=None, **given)
+    return click.option(flag, **given)
+
+
+def protocol_options(fn):
+    """``--protocol`` plus one override flag per protocol option."""
+    protocol = click.option(
+        "--protocol",
+        default="dbd",
+        show_default=True,
+        help="Named scoring protocol (see 'dbdbench list protocols'); score also takes 'all' (every protocol, "
+        "side by side).",
+    )
+    return with_options(fn, [protocol, *(_override_option(k, v) for k, v in PROTOCOL_OVERRIDES.items())])
 
 
 def protocol_from(kw):
@@ -170,7 +160,7 @@ def protocol_from(kw):
     name = kw.pop("protocol")
     if name == "all":
         raise DbdbenchError("--protocol all is for 'dbdbench score' (every protocol side by side); give one protocol")
-    return get_protocol(name, **{k: kw.pop(k) for k in _PROTOCOL_OVERRIDES})
+    return get_protocol(name, **{k: kw.pop(k) for k in PROTOCOL_OVERRIDES})
 
 
 def protocols_from(kw):
@@ -178,7 +168,7 @@ def protocols_from(kw):
     from ..protocols import available_protocols, get_protocol
 
     name = kw.pop("protocol")
-    overrides = {k: kw.pop(k) for k in _PROTOCOL_OVERRIDES}
+    overrides = {k: kw.pop(k) for k in PROTOCOL_OVERRIDES}
     names = list(available_protocols()) if name == "all" else [name]
     return [get_protocol(n, **overrides) for n in names]
 
@@ -225,9 +215,7 @@ def dataset_options(fn=None, *, default: str | None = None):
             help="Adapter option (e.g. n=50 for synth).",
         ),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return with_options(fn, options)
 
 
 def dataset_from(kw, default_dataset: str | None = None):
@@ -274,6 +262,36 @@ def canonical_dataset(name: str | None) -> str | None:
         return name
     matches = [k for k in known if k.lower() == name.lower()]
     return matches[0] if len(matches) == 1 else name
+
+
+def selection_options(fn):
+    """``--dataset`` and ``--method`` of the commands that read run folders (``plot``, ``report``)."""
+    options = [
+        click.option(
+            "--dataset", "dataset_name", multiple=True, help="Only results on this dataset (any case; repeatable)."
+        ),
+        click.option(
+            "--method",
+            "--methods",
+            "methods",
+            multiple=True,
+            metavar="NAMES",
+            help="Only these rows (method folder names such as lbp@refine=true, or method ids); comma-separated or "
+            "repeated.",
+        ),
+    ]
+    return with_options(fn, options)
+
+
+def selection(dataset_name, methods) -> dict:
+    """The values of :func:`selection_options` as the run-folder reader's ``dataset`` and ``methods`` arguments:
+    datasets by their registered names, method names split at commas."""
+    return {"dataset": [canonical_dataset(d) or d for d in dataset_name], "methods": split_names(methods)}
+
+
+def split_names(values) -> list[str]:
+    """``--methods a,b --methods c`` -> ``[a, b, c]``."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
 def warn_plugin_failures():
@@ -339,11 +357,10 @@ def present_result(result: RunResult, as_json: bool) -> None:
     table = Table(title=title)
     protocol = result.protocol
     extras = set(protocol.get("extra_metrics") or [])
-    keys = [k for k in ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed", "f_score1", "iou") if k in m]
-    if "f_score1" in extras:  # shown only where the protocol's source defines it (ddffnet)
-        keys.remove("f_score1")
+    # in result order; a metric that is not summary_as_extra only where the protocol's source defines it (f_score1)
+    keys = [k for k in RESULT_ORDER if k in m and (k not in extras or METRICS[k].summary_as_extra)]
     for k in keys:
-        table.add_column(f"{k} {'↓' if k == 'mae' else '↑'}{' *' if k in extras else ''}", justify="right")
+        table.add_column(f"{k} {METRICS[k].arrow}{' *' if k in extras else ''}", justify="right")
     table.add_row(*(f"{m[k]:.4f}" for k in keys))
     intervals = (result.ci or {}).get("metrics") or {}
     if intervals:  # --ci: each metric's interval under its value

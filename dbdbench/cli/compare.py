@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .app import cli
-from .common import out_console
+from .common import out_console, with_options
 
 #: The fewest resamples the command line accepts (percentile intervals at 95% need the tails populated).
 MIN_RESAMPLES = 1000
@@ -41,9 +41,7 @@ def ci_options(fn):
         ),
         click.option("--seed", "ci_seed", type=int, default=0, show_default=True, help="Bootstrap seed (with --ci)."),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return with_options(fn, options)
 
 
 def ci_settings(kw):
@@ -84,7 +82,7 @@ def compare(a, b, level, resamples, seed, combine, as_json):
     (runs/<method>/<dataset>) holding one result. Both must be scored on the same file list under the same
     protocol, and carry per-image data (results written by this version of dbdbench do).
     """
-    from ..metrics import METRICS
+    from ..metric_table import METRICS
     from ..stats import BootstrapSettings
     from ..stats.paired import compare as compare_results
     from ..stats.paired import load
@@ -107,7 +105,7 @@ def compare(a, b, level, resamples, seed, combine, as_json):
     for col in ("metric", "A", "B", "A - B", f"{pct} interval of A - B", "p"):
         table.add_column(col, justify="left" if col == "metric" else "right")
     for name, row in outcome.rows.items():
-        arrow = {"higher": " ↑", "lower": " ↓"}.get(METRICS[name][1], "") if name in METRICS else ""
+        arrow = f" {METRICS[name].arrow}" if name in METRICS else ""  # combinations (f_max-mae) have none
         lo, hi = row["interval"]
         table.add_row(
             name + arrow,

@@ -6,26 +6,14 @@ from pathlib import Path
 
 import click
 
+from ..metric_table import RANKING_METRIC
 from .app import cli
-from .common import canonical_dataset, err_console
-
-
-def split_names(values) -> list[str]:
-    """``--methods a,b --methods c`` -> ``[a, b, c]``."""
-    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+from .common import err_console, selection, selection_options, split_names
 
 
 @cli.command(short_help="PR and F-measure curves and a qualitative grid from runs.")
 @click.argument("runs_dir", type=click.Path(path_type=Path))
-@click.option("--dataset", "dataset_name", multiple=True, help="Only results on this dataset (any case; repeatable).")
-@click.option(
-    "--method",
-    "--methods",
-    "methods",
-    multiple=True,
-    metavar="NAMES",
-    help="Only these rows (method folder names such as lbp@refine=true, or method ids); comma-separated or repeated.",
-)
+@selection_options
 @click.option(
     "--images",
     "stems",
@@ -34,7 +22,7 @@ def split_names(values) -> list[str]:
     help="Images of the qualitative grid (comma-separated or repeated); default: each method's best, median and worst.",
 )
 @click.option(
-    "--rank-by", default="f_max", show_default=True, help="Per-image column that picks best/median/worst images."
+    "--rank-by", default=RANKING_METRIC, show_default=True, help="Per-image column that picks best/median/worst images."
 )
 @click.option("--no-grid", is_flag=True, help="Curves only, no qualitative grid.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Folder for the figures.")
@@ -50,8 +38,7 @@ def plot(runs_dir, dataset_name, methods, stems, rank_by, no_grid, out):
     written, warnings = plot_runs(
         runs_dir,
         out,
-        dataset=[canonical_dataset(d) or d for d in dataset_name],
-        methods=split_names(methods),
+        **selection(dataset_name, methods),
         stems=split_names(stems) or None,
         rank_by=rank_by,
         qualitative=not no_grid,

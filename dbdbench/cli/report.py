@@ -8,8 +8,7 @@ import click
 
 from ..wording import plural
 from .app import cli
-from .common import canonical_dataset, err_console
-from .plot import split_names
+from .common import err_console, selection, selection_options
 
 
 @cli.command(short_help="An offline HTML report: leaderboard, curves, every image.")
@@ -17,15 +16,7 @@ from .plot import split_names
 @click.option(
     "--out", type=click.Path(path_type=Path), required=True, help="Folder for the site (index.html and its files)."
 )
-@click.option("--dataset", "dataset_name", multiple=True, help="Only results on this dataset (any case; repeatable).")
-@click.option(
-    "--method",
-    "--methods",
-    "methods",
-    multiple=True,
-    metavar="NAMES",
-    help="Only these rows (method folder names or ids); comma-separated or repeated.",
-)
+@selection_options
 @click.option(
     "--max-side",
     type=click.IntRange(min=0),
@@ -49,8 +40,7 @@ def report(runs_dir, out, dataset_name, methods, max_side, workers, title, as_js
     summary, warnings = build_report(
         runs_dir,
         out,
-        dataset=[canonical_dataset(d) or d for d in dataset_name],
-        methods=split_names(methods),
+        **selection(dataset_name, methods),
         max_side=max_side or None,
         workers=workers,
         title=title,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DbdbenchError
-from ..metrics import METRICS
+from ..metric_table import METRICS, RANKING_METRIC
 from ..protocols import PROTOCOLS
 from ..results import ResultFormatError, RunResult, TimingRecord
 
@@ -332,10 +332,9 @@ def group_accuracy(
                 )
             continue
         table.rows.append(Row(rid, result, path))
-    primary = next(iter(METRICS))
-    sign = -1 if METRICS[primary][1] == "higher" else 1
+    sign = -1 if METRICS[RANKING_METRIC].better == "higher" else 1
     for table in tables.values():
-        table.rows.sort(key=lambda r: (sign * r.metrics[primary], r.row))
+        table.rows.sort(key=lambda r: (sign * r.metrics[RANKING_METRIC], r.row))
     ordered = sorted(
         tables.values(),
         key=lambda t: (
@@ -377,10 +376,10 @@ def group_timing(
         table.rows.sort(key=lambda item: (item[1].median_ms, item[0]))
     return sorted(tables.values(), key=lambda t: (t.device, t.machine)), warnings
 
+
 def _input_size(record: TimingRecord) -> tuple[Any, Any]:
     size = record.input or {}
     return size.get("height"), size.get("width")
-
 
 
 def collect(

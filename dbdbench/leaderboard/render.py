@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..metrics import METRICS
+from ..metric_table import METRICS
 from ..wording import images_of, plural
 from . import significance
 from .collect import AccuracyTable, Leaderboard, Row, TimingTable, _scalar_items, is_random_weights
@@ -49,10 +49,6 @@ class Section:
     notes: list[str] = field(default_factory=list)
     footer: str = ""
     code: list[str] = field(default_factory=list)
-
-
-def arrow(metric: str) -> str:
-    return "↑" if METRICS[metric][1] == "higher" else "↓"
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -105,10 +101,10 @@ def accuracy_sections(table: AccuracyTable, ci: bool = False) -> list[Section]:
     files = f" (file list `{table.file_list_hash}`)" if table.file_list_hash else ""
     section.paragraphs = [f"**{image_count(table)}**{files}. " + protocol_text(table.protocol)]
     header = ["method", "kind", "paper", "training data"] + [
-        f"{m} {arrow(m)}{UNDEFINED_MARK if m in undefined else ''}" for m in metrics
+        f"{m} {METRICS[m].arrow}{UNDEFINED_MARK if m in undefined else ''}" for m in metrics
     ]
     columns = {m: [_fmt(r.metrics.get(m)) for r in table.rows] for m in metrics}
-    best = {m: _best(columns[m], METRICS[m][1]) for m in metrics}
+    best = {m: _best(columns[m], METRICS[m].better) for m in metrics}
     stats = significance.table_stats(table, columns) if ci else None
     rows = []
     for i, r in enumerate(table.rows):

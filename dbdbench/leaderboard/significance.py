@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..metrics import METRICS
+from ..metric_table import METRICS
 from ..stats import (
     BootstrapSettings,
     PerImageData,
@@ -98,7 +98,7 @@ def table_stats(table: AccuracyTable, shown: dict[str, list[str]]) -> TableStats
         rows = [(j, r) for j, r in enumerate(table.rows) if isinstance(r.metrics.get(m), (int, float))]
         if len(rows) < 2:
             continue
-        sign = 1.0 if METRICS[m][1] == "higher" else -1.0
+        sign = 1.0 if METRICS[m].better == "higher" else -1.0
         jb, best = max(rows, key=lambda jr: (sign * float(jr[1].metrics[m]), -jr[0]))
         settings = _settings(best) or (out.settings[0] if out.settings else BootstrapSettings())
         out.test_settings = out.test_settings or settings

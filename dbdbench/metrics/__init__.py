@@ -2,6 +2,7 @@
 
 :class:`Evaluator` runs every metric over a stream of prepared image pairs and
 keeps the per-image values; :func:`prepare` applies a protocol to raw arrays.
+What each metric means and which direction is better: :mod:`dbdbench.metric_table`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Protocol as TypingProtocol
 
 import numpy as np
 
-from ..protocols import METRIC_KEYS, Protocol
+from ..metric_table import CORE_METRICS, METRICS, RESULT_ORDER
+from ..protocols import Protocol
 from .coc_bands import CocBand, CocBands
 from .measures import (
     MAE,
@@ -29,25 +31,6 @@ from .pair import PreparedPair, focus_gt, prepare
 
 if TYPE_CHECKING:
     from ..stats import PerImageData, Resampling
-
-#: What each headline metric means and which direction is better (never inferred from the name).
-METRICS = {
-    "f_max": ("max over thresholds of the dataset F curve", "higher"),
-    "f_mean": ("mean over thresholds 0..255 of the dataset F curve", "higher"),
-    "f_adaptive": ("F at the per-image adaptive threshold (factor x mean score, at most 1)", "higher"),
-    "f_fixed": ("F at the protocol's fixed threshold (0.5)", "higher"),
-    "mae": ("mean absolute error of the continuous map against the binary GT", "lower"),
-    "f_score1": (
-        "D-DFFNet's F_score1: per image, max of F at the fixed threshold and F with every pixel called positive",
-        "higher",
-    ),
-    "iou": (
-        "D-DFFNet's IoU: TP / (TP + FP + FN) at the fixed threshold, counts pooled over every pixel of the dataset",
-        "higher",
-    ),
-}
-#: The metrics every result has carried since the first schema (results may lack newer ones).
-CORE_METRICS = ("mae", "f_max", "f_mean", "f_adaptive", "f_fixed")
 
 
 class _ScoresRequired(TypedDict):
@@ -129,7 +112,7 @@ class Evaluator:
         for measure in self.scalars:
             metrics.update(measure.results())
         metrics.update(self.curves.results())
-        ordered = {k: metrics[k] for k in METRIC_KEYS}
+        ordered = {k: metrics[k] for k in RESULT_ORDER}
         out: Scores = {"n_images": len(self.per_image), "metrics": ordered, "curves": self.curves.curves()}
         if self.coc_bands is not None:
             out["coc_bands"] = self.coc_bands.results()

@@ -24,33 +24,16 @@ from typing import Any
 from .. import __version__
 from ..errors import DbdbenchError
 from ..io import atomic_write_bytes
-from ..plots import (
-    Group,
-    collect_groups,
-    dataset_names,
-    load_gt,
-    load_map,
-    load_photo,
-    locate_samples,
-    method_colours,
-    metric_direction,
-    no_results_message,
-    plot_curves,
-)
+from ..leaderboard.runs import Group, collect_groups, dataset_names, no_results_message
+from ..metric_table import METRICS, direction
+from ..plots import load_gt, load_map, load_photo, locate_samples, method_colours, plot_curves
 from ..wording import images_of, is_partial, plural
 
-#: Per-image columns after the headline metrics (every metric of :data:`dbdbench.metrics.METRICS`, which
+#: Per-image columns after the headline metrics (every metric of :data:`dbdbench.metric_table.METRICS`, which
 #: also gives each one's direction), when the per_image CSV has them.
 PER_IMAGE_EXTRA = ("gt_positive_fraction", "predict_s")
 #: CSV columns the browser shows under another name and unit: (name, factor). Times read best in ms.
 DISPLAYED_AS = {"predict_s": ("predict_ms", 1000.0)}
-
-
-def headline() -> tuple[str, ...]:
-    from ..metrics import METRICS
-
-    return tuple(METRICS)
-
 
 ASSETS = ("report.css", "report.js")
 
@@ -67,7 +50,7 @@ def build_report(
 ) -> tuple[dict[str, Any], list[str]]:
     """Write the site into ``out``; return a summary (groups, images, files) and warnings."""
     groups, problems = collect_groups(runs_dir, dataset=dataset, methods=methods)
-    warnings = [f"{path}: {why}; left out" for path, why in problems]
+    warnings = [f"{problem}; left out" for problem in problems]
     if not groups:
         raise DbdbenchError(no_results_message(runs_dir, dataset))
     out = Path(out)
@@ -93,7 +76,7 @@ def build_report(
                     {"row": e.row, "id": e.result.method.get("id"), "colour": colours[e.row]} for e in group.entries
                 ],
                 "columns": columns,
-                "directions": {c: metric_direction(c) for c in columns},
+                "directions": {c: direction(c) for c in columns},
                 "images": images,
                 "rows": rows,
             }
@@ -197,7 +180,7 @@ def _group_images(group: Group, out: Path, *, max_side: int | None, workers: int
     samples, reason = locate_samples(group.dataset_record)
     notes = [f"{group.title}: {reason}; the browser shows maps only"] if reason else []
     tables = [{r["stem"]: r for r in e.per_image()} for e in group.entries]
-    present = [c for c in (*headline(), *PER_IMAGE_EXTRA) if any(c in next(iter(t.values()), {}) for t in tables)]
+    present = [c for c in (*METRICS, *PER_IMAGE_EXTRA) if any(c in next(iter(t.values()), {}) for t in tables)]
     stems = sorted({s for t in tables for s in t})
     if not stems:
         notes.append(f"{group.title}: no per_image*.csv next to the results; the browser is empty")
@@ -270,13 +253,12 @@ def _leaderboard_section(group: Group, colours: dict[str, str], curve_files: lis
     esc = html.escape
     first = group.entries[0].result
     best = {}
-    metrics = [k for k in headline() if any(k in e.result.metrics for e in group.entries)]
+    metrics = [k for k in METRICS if any(k in e.result.metrics for e in group.entries)]
     for key in metrics:
         values = [v for e in group.entries if isinstance(v := e.result.metrics.get(key), (int, float))]
         if values:
-            best[key] = (max if metric_direction(key) == "higher" else min)(values)
-    arrows = {k: "↑" if metric_direction(k) == "higher" else "↓" for k in metrics}
-    head = "".join(f"<th>{esc(k)} {arrows[k]}</th>" for k in metrics)
+            best[key] = (max if METRICS[key].better == "higher" else min)(values)
+    head = "".join(f"<th>{esc(k)} {METRICS[k].arrow}</th>" for k in metrics)
     body = []
     for e in group.entries:
         m, method = e.result.metrics, e.result.method
