@@ -15,6 +15,7 @@ import numpy as np
 from dbdbench_torch.loop import Task
 
 from dbdbench.errors import DbdbenchError
+from dbdbench.options import resolve_options
 
 from .method import RTDBD
 
@@ -48,11 +49,9 @@ DEFAULT_BATCH = 8
 
 
 def resolve(options: dict[str, str]) -> dict[str, Any]:
-    from dbdbench_torch.trainer import resolve_options
-
     from .model import VARIANTS
 
-    cfg = resolve_options("rtdbd", options, TRAIN_OPTIONS)
+    cfg = resolve_options("rtdbd", options, TRAIN_OPTIONS, owner="rtdbd training")
     if cfg["variant"] not in VARIANTS:
         raise DbdbenchError(f"rtdbd: unknown variant {cfg['variant']!r} (variants: {', '.join(VARIANTS)})")
     if cfg["crop"] % 16:

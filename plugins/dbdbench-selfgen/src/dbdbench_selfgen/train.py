@@ -24,6 +24,7 @@ from dbdbench_torch.loop import Task
 from dbdbench_torch.plots import Panel
 
 from dbdbench.errors import DbdbenchError
+from dbdbench.options import resolve_options
 
 from .method import SelfGen
 
@@ -72,11 +73,9 @@ DISCRIMINATORS = ("both", "clear", "blurred", "none")
 
 
 def resolve(options: dict[str, str]) -> dict[str, Any]:
-    from dbdbench_torch.trainer import resolve_options
-
     from .model import VARIANTS
 
-    cfg = resolve_options("selfgen", options, TRAIN_OPTIONS)
+    cfg = resolve_options("selfgen", options, TRAIN_OPTIONS, owner="selfgen training")
 
     if cfg["stage"] not in STAGES:
         raise DbdbenchError(f"selfgen: stage={cfg['stage']!r}: expected classifier or adversarial")
