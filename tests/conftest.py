@@ -5,6 +5,7 @@ itself (``dbdbench_cli``) come from the repository's root conftest.py."""
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -152,6 +153,12 @@ class MarkedPhotos:
             Image.fromarray(self.photo(rng, marked=i in marked)).save(folder.images / f"{prefix}{i:02d}.png")
             Image.fromarray(self.mask()).save(folder.gt / f"{prefix}{i:02d}.png")
         return folder
+
+    def folder_with_maps(self, root: Path, n: int = 6) -> tuple[PhotoFolder, Path]:
+        """``folder(root, n)`` and ``root/maps``: perfect maps (copies of the masks) to score against it."""
+        folder = self.folder(root, n)
+        shutil.copytree(folder.gt, root / "maps")
+        return folder, root / "maps"
 
 
 @pytest.fixture(scope="session")

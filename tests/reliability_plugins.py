@@ -54,14 +54,22 @@ class FakeFast(Method):
         return np.minimum(grad, 32.0) / 32.0
 
 
-class FakeRaise(Method):
-    id = "fake-raise"
-    name = "Fake: raises on marked images"
+class RaisesOnMarked(Method):
+    """Raises ``raises`` (an exception class and its message) on a marked image."""
+
+    raises: tuple[type[BaseException], str]
 
     def predict(self, image):
         if is_marked(image):
-            raise RuntimeError("synthetic failure on a marked image")
+            kind, message = self.raises
+            raise kind(message)
         return sharpness(image)
+
+
+class FakeRaise(RaisesOnMarked):
+    id = "fake-raise"
+    name = "Fake: raises on marked images"
+    raises = (RuntimeError, "synthetic failure on a marked image")
 
 
 class FakeNan(Method):
@@ -119,14 +127,10 @@ class FakeInitFail(Method):
         raise OSError("weights file not found: /nonexistent/weights.pth")
 
 
-class FakeExit(Method):
+class FakeExit(RaisesOnMarked):
     id = "fake-exit"
     name = "Fake: calls sys.exit / raises KeyboardInterrupt-like BaseException on marked images"
-
-    def predict(self, image):
-        if is_marked(image):
-            raise SystemExit("plugin called sys.exit")
-        return sharpness(image)
+    raises = (SystemExit, "plugin called sys.exit")
 
 
 ALL = (FakeSharp, FakeFast, FakeRaise, FakeNan, FakeShape, FakeRange, FakeNone, FakeSlow, FakeInitFail, FakeExit)

@@ -99,42 +99,22 @@ def test_missing_dataset_root_says_where_to_look(tmp_path, cli):
 # ------------------------------------------------------------------ real data
 
 
+def hifst_on_cuhk(shared, maps=None) -> tuple:
+    """``score`` HiFST's released CUHK maps (or ``maps`` named like them) against the CUHK GT."""
+    maps = shared / "cuhk/results/hifst" if maps is None else maps
+    return ("score", "--maps", maps, "--map-suffix", "_HiFSTBlurMap", "--dataset", "cuhk", "--root", shared / "cuhk")
+
+
 def test_ddffnet_reproduces_published_hifst_row(shared, cli):
     """D-DFFNet (ICME 2023) reports F = 0.803, MAE = 0.223 for HiFST on CUHK-TE-1."""
-    proc = cli(
-        "score",
-        "--maps",
-        shared / "cuhk/results/hifst",
-        "--map-suffix",
-        "_HiFSTBlurMap",
-        "--dataset",
-        "cuhk",
-        "--root",
-        shared / "cuhk",
-        "--split",
-        "te1",
-        "--protocol",
-        "ddffnet",
-        "--json",
-    )
-    result = json.loads(proc.stdout)
+    result = json.loads(cli(*hifst_on_cuhk(shared), "--split", "te1", "--protocol", "ddffnet", "--json").stdout)
     assert result["n_images"] == 100
     assert round(result["metrics"]["f_fixed"], 3) == 0.803
     assert round(result["metrics"]["mae"], 3) == 0.223
 
 
 def test_cuhk_splits_and_missing_maps(shared, tmp_path, cli):
-    base = (
-        "score",
-        "--maps",
-        shared / "cuhk/results/hifst",
-        "--map-suffix",
-        "_HiFSTBlurMap",
-        "--dataset",
-        "cuhk",
-        "--root",
-        shared / "cuhk",
-    )
+    base = hifst_on_cuhk(shared)
     counts = {s: json.loads(cli(*base, "--split", s, "--json").stdout)["n_images"] for s in ("defocus", "motion")}
     assert counts == {"defocus": 704, "motion": 296}
     # A map folder missing some maps is an error unless --allow-missing, which reports the count.
@@ -142,34 +122,9 @@ def test_cuhk_splits_and_missing_maps(shared, tmp_path, cli):
     partial.mkdir()
     for stem in ("out_of_focus0011", "out_of_focus0031"):
         (partial / f"{stem}_HiFSTBlurMap.png").symlink_to(shared / f"cuhk/results/hifst/{stem}_HiFSTBlurMap.png")
-    proc = cli(
-        "score",
-        "--maps",
-        partial,
-        "--map-suffix",
-        "_HiFSTBlurMap",
-        "--dataset",
-        "cuhk",
-        "--root",
-        shared / "cuhk",
-        check=False,
-    )
+    proc = cli(*hifst_on_cuhk(shared, partial), check=False)
     assert proc.returncode == 2 and "702 of 704" in proc.stderr
-    ok = json.loads(
-        cli(
-            "score",
-            "--maps",
-            partial,
-            "--map-suffix",
-            "_HiFSTBlurMap",
-            "--dataset",
-            "cuhk",
-            "--root",
-            shared / "cuhk",
-            "--allow-missing",
-            "--json",
-        ).stdout
-    )
+    ok = json.loads(cli(*hifst_on_cuhk(shared, partial), "--allow-missing", "--json").stdout)
     assert ok["n_images"] == 2 and ok["missing_maps"]["count"] == 702
 
 

@@ -168,15 +168,21 @@ def test_report_labels_run_timing_and_shows_predict_time_in_ms(tmp_path, monkeyp
         assert row[col] == pytest.approx(seconds[group["images"][row[0]]["stem"]] * 1000, abs=1e-3)
 
 
-def test_plot_and_report_choose_runs_by_method_and_dataset(tmp_path, monkeypatch, cli, marked_photos):
+@pytest.fixture
+def two_runs(tmp_path, monkeypatch, cli, marked_photos) -> Path:
+    """fake-sharp and fake-fast run on the same three photos: the runs folder."""
     data = marked_photos.folder(tmp_path, n=3)
     out = tmp_path / "runs"
     for method in ("fake-sharp", "fake-fast"):
-        args = data.run_args(method, out=out)
-        assert cli.in_process(monkeypatch, *args).returncode == 0
+        assert cli.in_process(monkeypatch, *data.run_args(method, out=out)).returncode == 0
+    return out
+
+
+def test_plot_and_report_choose_runs_by_method_and_dataset(tmp_path, monkeypatch, cli, two_runs):
+    out = two_runs
     site = tmp_path / "site"
-    proc = cli.in_process(monkeypatch, "report", out, "--out", site, "--method", "fake-fast", "--dataset", "FOLDER", "--json"
-    )  # fmt: skip
+    filters = ("--method", "fake-fast", "--dataset", "FOLDER")
+    proc = cli.in_process(monkeypatch, "report", out, "--out", site, *filters, "--json")
     assert proc.returncode == 0, proc.stderr
     assert [g["methods"] for g in json.loads(proc.stdout)["groups"]] == [1]
     proc = cli.in_process(monkeypatch, "plot", out, "--out", tmp_path / "f", "--method", "nope")
@@ -185,14 +191,10 @@ def test_plot_and_report_choose_runs_by_method_and_dataset(tmp_path, monkeypatch
     proc.error_line("for dataset 'cuhk'")
 
 
-def test_legends_sit_outside_the_curves_and_the_grid_title_above_its_headers(tmp_path, monkeypatch, cli, marked_photos):
+def test_legends_sit_outside_the_curves_and_the_grid_title_above_its_headers(tmp_path, monkeypatch, two_runs):
     from dbdbench import plots
 
-    data = marked_photos.folder(tmp_path, n=3)
-    out = tmp_path / "runs"
-    for method in ("fake-sharp", "fake-fast"):
-        args = data.run_args(method, out=out)
-        assert cli.in_process(monkeypatch, *args).returncode == 0
+    out = two_runs
     figures = []  # what the functions draw, kept open instead of saved and closed
     monkeypatch.setattr(plots, "_save", lambda fig, base, formats, dpi=150: figures.append(fig) or [])
     groups, _ = plots.collect_groups(out)

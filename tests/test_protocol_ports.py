@@ -182,12 +182,34 @@ def torch_bilinear_port(a, out_shape):
     return out
 
 
+def adaptive_labels(pred_float, gt_float) -> tuple[list[float], list[float]]:
+    """The 0/1 labels the dd and evp sources hand scikit-learn: map and GT back to uint8, each cut with '>' at
+    min(1.5 x its mean, 255), pixel by pixel."""
+    h, w = pred_float.shape
+    pred = np.uint8(pred_float * 255)
+    gt = np.uint8(gt_float * 255)
+    t_pred, t_gt = min(1.5 * np.mean(pred), 255), min(1.5 * np.mean(gt), 255)
+    preds = [1.0 if pred[i, j] > t_pred else 0.0 for i in range(h) for j in range(w)]
+    labels = [1.0 if gt[i, j] > t_gt else 0.0 for i in range(h) for j in range(w)]
+    return preds, labels
+
+
+def sklearn_fmeasure(gts, preds) -> np.float64:
+    """F (beta^2 = 0.3) of scikit-learn's precision and recall, as both sources compute it: nan for 0 / 0."""
+    from sklearn.metrics import precision_score, recall_score
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn's UndefinedMetricWarning and numpy's 0/0
+        # numpy floats, as scikit-learn returned them in 2020 (1.x returns Python floats, and 0 / 0 would raise)
+        recall = np.float64(recall_score(gts, preds))
+        precision = np.float64(precision_score(gts, preds))
+        return (1 + 0.3) * precision * recall / (0.3 * precision + recall)
+
+
 def dd_port(pairs, cuhk=False):
     """val() of eval.ipynb on (map uint8, raw GT uint8) pairs: the map stands for the network's sigmoid output
     (v / 255), brought to the GT size as resize_to_match does. ``cuhk``: DefocusDataset's ``mask = 1 - mask``.
     Returns (MAE, F); F is nan where the notebook divides 0 by 0."""
-    from sklearn.metrics import precision_score, recall_score
-
     mae, preds, gts = [], [], []
     for map_u8, gt_u8 in pairs:
         mask = np.asarray(gt_u8) / 255.0
@@ -199,18 +221,10 @@ def dd_port(pairs, cuhk=False):
         gt_float = mask
         h, w = pred_float.shape
         mae.append(sum(abs(gt_float[i, j] - pred_float[i, j]) for i in range(h) for j in range(w)) / (w * h))
-        pred = np.uint8(pred_float * 255)
-        gt = np.uint8(gt_float * 255)
-        t_pred, t_gt = min(1.5 * np.mean(pred), 255), min(1.5 * np.mean(gt), 255)
-        preds.extend(1.0 if pred[i, j] > t_pred else 0.0 for i in range(h) for j in range(w))
-        gts.extend(1.0 if gt[i, j] > t_gt else 0.0 for i in range(h) for j in range(w))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # sklearn's UndefinedMetricWarning and numpy's 0/0
-        # numpy floats, as scikit-learn returned them in 2020 (1.x returns Python floats, and 0 / 0 would raise)
-        recall = np.float64(recall_score(gts, preds))
-        precision = np.float64(precision_score(gts, preds))
-        fmeasure = (1 + 0.3) * precision * recall / (0.3 * precision + recall)
-    return float(np.mean(mae)), float(fmeasure)
+        image_preds, image_gts = adaptive_labels(pred_float, gt_float)
+        preds.extend(image_preds)
+        gts.extend(image_gts)
+    return float(np.mean(mae)), float(sklearn_fmeasure(gts, preds))
 
 
 def test_dd_equals_port_of_eval_ipynb_on_ties_empty_gt_and_soft_gt(tmp_path):
@@ -342,8 +356,6 @@ def evp_port(map_paths, gt_paths, batch_size=4):
     """test.py's eval_psnr with eval_type 'fmeasure': ValDataset resizes each mask to 320x320 with NEAREST and
     ToTensor's it (float32 / 255); the map stands for the network's 320x320 sigmoid output; calc_fmeasure runs
     per batch of ``batch_size`` (file order), and Averager weights each batch by its size."""
-    from sklearn.metrics import precision_score, recall_score
-
     f_avg = mae_avg = 0.0
     n_avg = 0
     for start in range(0, len(map_paths), batch_size):
@@ -357,16 +369,10 @@ def evp_port(map_paths, gt_paths, batch_size=4):
             mae.append(
                 sum(abs(float(gt_float[i, j]) - float(pred_float[i, j])) for i in range(h) for j in range(w)) / (w * h)
             )
-            pred = np.uint8(pred_float * 255)
-            gt = np.uint8(gt_float * 255)
-            t_pred, t_gt = min(1.5 * np.mean(pred), 255), min(1.5 * np.mean(gt), 255)
-            preds.extend(1.0 if pred[i, j] > t_pred else 0.0 for i in range(h) for j in range(w))
-            gts.extend(1.0 if gt[i, j] > t_gt else 0.0 for i in range(h) for j in range(w))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            recall = np.float64(recall_score(gts, preds))
-            precision = np.float64(precision_score(gts, preds))
-            fmeasure = (1 + 0.3) * precision * recall / (0.3 * precision + recall)
+            image_preds, image_gts = adaptive_labels(pred_float, gt_float)
+            preds.extend(image_preds)
+            gts.extend(image_gts)
+        fmeasure = sklearn_fmeasure(gts, preds)
         n = len(batch)  # Averager.add(v, n): a running mean weighted by batch size
         f_avg = (f_avg * n_avg + fmeasure * n) / (n_avg + n)
         mae_avg = (mae_avg * n_avg + np.mean(mae) * n) / (n_avg + n)

@@ -5,7 +5,6 @@ interpreter proves nothing more about argument handling."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -64,9 +63,7 @@ VALID_RESULT = {
 def files(tmp_path, marked_photos) -> dict[str, str]:
     """The paths the command lines name: a small dataset and its maps, a plain file, subset lists that are not
     UTF-8 / empty / name an unknown image, and three result folders (torn, wrong shape, valid)."""
-    data = marked_photos.folder(tmp_path, n=2)
-    maps = tmp_path / "maps"
-    shutil.copytree(data.gt, maps)
+    data, maps = marked_photos.folder_with_maps(tmp_path, n=2)
     (tmp_path / "emptygt").mkdir()
     (tmp_path / "a-file.txt").write_text("x")
     (tmp_path / "subset.bin").write_bytes(b"\xff\xfe\x00\x81")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -37,16 +35,14 @@ def test_unpaired_file(tmp_path, fake_cli, marked_photos, name, where, stem, wor
 
 
 def test_map_without_gt_and_gt_without_map(tmp_path, fake_cli, marked_photos):
-    data = marked_photos.folder(tmp_path, n=4)
-    maps = tmp_path / "maps"
-    shutil.copytree(data.gt, maps)
-    Image.fromarray(marked_photos.mask()).save(maps / "stray.png")  # a map with no GT
     c1 = case(
         "mismatch",
         "map without GT (score)",
         "dbdbench score --maps DIR --gt DIR",
         "exit 0; the GT defines the images scored; the stray map is reported, not scored",
     )
+    data, maps = marked_photos.folder_with_maps(tmp_path, n=4)
+    Image.fromarray(marked_photos.mask()).save(maps / "stray.png")  # a map with no GT
     r = fake_cli(*data.score_args(maps, "--json")).succeeded()
     assert r["n_images"] == 4
     assert r.get("extra_maps", {}).get("count") == 1, "a map with no GT should be reported in the result"
@@ -66,9 +62,7 @@ def test_map_without_gt_and_gt_without_map(tmp_path, fake_cli, marked_photos):
 
 def test_map_size_differs_from_gt(tmp_path, fake_cli, marked_photos):
     h, w = marked_photos.height, marked_photos.width
-    data = marked_photos.folder(tmp_path, n=2)
-    maps = tmp_path / "maps"
-    shutil.copytree(data.gt, maps)
+    data, maps = marked_photos.folder_with_maps(tmp_path, n=2)
     Image.fromarray(marked_photos.mask(h * 2, w * 2)).save(maps / "im01.png")
     c = case(
         "mismatch",
@@ -96,9 +90,7 @@ DEGENERATE = {
 def test_degenerate_gt_and_maps(tmp_path, fake_cli, marked_photos):
     """Scores stay finite and within [0, 1] for non-binary / empty / full GT and constant maps, with and without
     min-max."""
-    data = marked_photos.folder(tmp_path, n=len(DEGENERATE) + 1)
-    maps = tmp_path / "maps"
-    shutil.copytree(data.gt, maps)
+    data, maps = marked_photos.folder_with_maps(tmp_path, n=len(DEGENERATE) + 1)
     stem_of = {}
     for i, (kind, (role, pixels)) in enumerate(DEGENERATE.items(), start=1):
         stem_of[kind] = f"im{i:02d}"

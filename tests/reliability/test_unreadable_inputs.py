@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -114,17 +113,13 @@ def test_unreadable_inputs(tmp_path, role, fake_cli, marked_photos):
     calls, setups = [], []
     for i, kind in enumerate(kinds):
         root = tmp_path / f"k{i}"
-        data = marked_photos.folder(root, n=3)
-        maps = root / "maps"
-        shutil.copytree(data.gt, maps)
+        data, maps = marked_photos.folder_with_maps(root, n=3)
         target = _plant(data, maps, role, kind, _stem(kind, i), png, jpg, marked_photos)
         setups.append((kind, root, target))
         calls.append((*_args(role, data, maps, root / "runs"), "--json"))
     # every bad file at once, for --skip-bad
     allroot = tmp_path / "all"
-    data = marked_photos.folder(allroot, n=3)
-    maps = allroot / "maps"
-    shutil.copytree(data.gt, maps)
+    data, maps = marked_photos.folder_with_maps(allroot, n=3)
     for i, kind in enumerate(kinds):
         _plant(data, maps, role, kind, _stem(kind, i), png, jpg, marked_photos)
     calls.append((*_args(role, data, maps, allroot / "runs"), "--json", "--skip-bad"))
