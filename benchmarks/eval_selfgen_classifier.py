@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     import torch
-    from dbdbench_selfgen.method import PACKAGED
+    from dbdbench_selfgen.method import SelfGen
     from dbdbench_selfgen.train import ClassifierTask, resolve
     from dbdbench_torch.distributed import Context
     from dbdbench_torch.weights import load_weights, weights_digest
@@ -32,7 +32,7 @@ def main() -> None:
     from dbdbench.training import TrainRequest
 
     ap = argparse.ArgumentParser()
-    ap.add_argument("--classifier", default=str(PACKAGED.path("lite-classifier")))
+    ap.add_argument("--classifier", default=str(SelfGen.packaged.path("lite-classifier")) if SelfGen.packaged else None)
     ap.add_argument("--name", default="lite-classifier")
     args = ap.parse_args()
     torch.manual_seed(0)

@@ -38,3 +38,15 @@ def test_a_changed_packaged_file_is_refused_in_one_line(tmp_path):
     with pytest.raises(DbdbenchError, match="packaged weights changed"):
         wrong.verify(tmp_path / "lite.safetensors", weights_digest(tmp_path / "lite.safetensors"))
     assert wrong.path("full") is None
+
+
+def test_the_table_is_read_from_the_weights_folder_and_a_broken_one_is_refused_in_one_line(tmp_path):
+    assert PackagedWeights.from_manifest(tmp_path).table == {}  # a plugin installed without weights
+    (tmp_path / PackagedWeights.MANIFEST).write_text(
+        '{"lite": {"file": "lite.safetensors", "sha256": "ab", "what": "x"}}'
+    )
+    table = PackagedWeights.from_manifest(tmp_path).table
+    assert table == {"lite": Shipped("lite.safetensors", "ab", {"what": "x"})}
+    (tmp_path / PackagedWeights.MANIFEST).write_text('{"lite": {"sha256": "ab"}}')
+    with pytest.raises(DbdbenchError, match=r"packaged.json: not a table of shipped weights"):
+        PackagedWeights.from_manifest(tmp_path)

@@ -7,24 +7,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from dbdbench_torch.inference import TorchMethod
-from dbdbench_torch.packaged import PackagedWeights, Shipped
-
-#: What this plugin ships (``weights/MODEL_CARD.md`` tells how each file was trained and what it scores).
-PACKAGED = PackagedWeights(
-    Path(__file__).resolve().parent / "weights",
-    {
-        "lite": Shipped(
-            "lite.safetensors",
-            "d7d1b92399a41d36fe544cbbb50cd9fcd9d2dc2d6ec38c4a01b298728c7e4c3b",
-            {"what": "stage 7f, context branch, logit temperature 5 folded into the head"},
-        ),
-        "lite-plain": Shipped(
-            "lite-plain.safetensors",
-            "1d6775954ca8bb14904a3d60475b750213f6644f19e5f98e0ea4efa8b06713e5",
-            {"what": "stage 6, the previous lite, without the context branch"},
-        ),
-    },
-)
+from dbdbench_torch.packaged import PackagedWeights
 
 
 class RTDBD(TorchMethod):
@@ -50,7 +33,10 @@ class RTDBD(TorchMethod):
     training_data: ClassVar[str] = "synth train (n=2000, 384 px; no real photos)"
     version: ClassVar[str] = "1"
     options: ClassVar[dict[str, Any]] = dict(TorchMethod.options)
-    packaged: ClassVar[PackagedWeights | None] = PACKAGED
+    #: What this plugin ships: ``weights/packaged.json`` (``weights/MODEL_CARD.md`` tells how each was trained).
+    packaged: ClassVar[PackagedWeights | None] = PackagedWeights.from_manifest(
+        Path(__file__).resolve().parent / "weights"
+    )
 
     def build_model(self, variant: str):
         from .model import build

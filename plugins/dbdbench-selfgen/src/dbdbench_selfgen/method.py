@@ -10,25 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from dbdbench_torch.inference import TorchMethod
-from dbdbench_torch.packaged import PackagedWeights, Shipped
-
-#: What this plugin ships (``weights/MODEL_CARD.md`` tells how each file was trained and what it scores).
-#: ``<variant>-classifier`` is stage 1's frozen V, shipped so that stage 2 can be rerun alone.
-PACKAGED = PackagedWeights(
-    Path(__file__).resolve().parent / "weights",
-    {
-        "lite": Shipped(
-            "lite.safetensors",
-            "3c27ae9a18791d0dc624738c9358b4af595034f8dea04f5bc0668737fdc134d6",
-            {"what": "generator G, run 4 of the model card"},
-        ),
-        "lite-classifier": Shipped(
-            "lite-classifier.safetensors",
-            "2484a9f0ceec88f0787bc6bfa9155f8b1592bd5b0ac386e80dc63774290853cb",
-            {"what": "classifier V (issue 24: 12-24-48-96-192, 192-d feature), stage 1 step 600"},
-        ),
-    },
-)
+from dbdbench_torch.packaged import PackagedWeights
 
 
 class SelfGen(TorchMethod):
@@ -47,7 +29,10 @@ class SelfGen(TorchMethod):
     training_data: ClassVar[str] = "synth train photos (n=2000, 384 px) + synth fc/fb, no masks read"
     version: ClassVar[str] = "1"
     options: ClassVar[dict[str, Any]] = dict(TorchMethod.options)
-    packaged: ClassVar[PackagedWeights | None] = PACKAGED
+    #: What this plugin ships: ``weights/packaged.json`` (``weights/MODEL_CARD.md`` tells how each was trained).
+    packaged: ClassVar[PackagedWeights | None] = PackagedWeights.from_manifest(
+        Path(__file__).resolve().parent / "weights"
+    )
 
     def build_model(self, variant: str):
         from .model import build_generator
