@@ -104,6 +104,8 @@ def test_corrupt_cached_map_is_reported(tmp_path, reference, fake_cli):
 
 
 def test_two_runs_same_output(tmp_path, reference, fake_cli):
+    """Maps and results are written atomically (a temporary file, then a rename), so two runs racing on one
+    folder both finish, and every file left is whole."""
     c = case(
         "concurrency",
         "two `run` processes writing the same output folder at once",

@@ -35,6 +35,8 @@ def test_unpaired_file(tmp_path, fake_cli, marked_photos, name, where, stem, wor
 
 
 def test_map_without_gt_and_gt_without_map(tmp_path, fake_cli, marked_photos):
+    """The GT defines what is scored: a map without GT is reported, a GT without map is an error unless
+    --allow-missing, which counts it."""
     c1 = case(
         "mismatch",
         "map without GT (score)",

@@ -140,13 +140,13 @@ def test_non_utf8_file_names(tmp_path, fake_cli, marked_photos):
     original bytes); an unreadable one is reported in one line."""
     if sys.platform != "linux":
         pytest.skip("only Linux file systems accept arbitrary bytes in names")
+    data, maps = marked_photos.folder_with_maps(tmp_path, n=2)
     c1 = case(
         "odd valid input",
         "non-UTF-8 bytes in file names (valid images)",
         "dbdbench run ...; dbdbench score --out DIR",
         "exit 0; scored; result.json and per_image.csv written",
     )
-    data, maps = marked_photos.folder_with_maps(tmp_path, n=2)
     for folder in (data.images, data.gt, maps):
         shutil.copy(folder / "im00.png", os.fsencode(str(folder)) + b"/caf\xe9.png")
     run, score = two_at_a_time(
