@@ -45,7 +45,7 @@ WEIGHTS = Path("plugins/dbdbench-selfgen/src/dbdbench_selfgen/weights")
 class Pools:
     """Sources with their true masks (synth val), and the fc / fb pools; each resized whole when ``resize`` > 0."""
 
-    def __init__(self, resize: int, val_n: int, val_size: int, blurred: str = "", seed: int = 0):
+    def __init__(self, resize: int, val_n: int, val_size: int, blurred: str = "", seed: int = 0, pool_size: int = 384):
         from dbdbench_selfgen import data
         from dbdbench_torch.data import load_focus_masks
 
@@ -56,8 +56,8 @@ class Pools:
         self.sources = data.load([s.image for s in samples], resize=resize)
         masks = load_focus_masks([s.gt for s in samples], val.gt_polarity)
         self.masks = [_resize_mask(m, resize) for m in masks] if resize else masks
-        self.clear = data.load(data.pool("", "fc", 500, 320, "clear"), resize=resize)
-        self.blurred = data.load(data.pool(blurred, "fb", 500, 320, "blurred"), resize=resize)
+        self.clear = data.load(data.pool("", "fc", 500, pool_size, "clear"), resize=resize)
+        self.blurred = data.load(data.pool(blurred, "fb", 500, pool_size, "blurred"), resize=resize)
         self.rng = np.random.default_rng(seed)
 
     def batch(self, crop: int, n: int = 4):
@@ -187,7 +187,7 @@ def write_markdown(path: Path, record: dict) -> None:
         f"Generator `{record['generator']}` (sha256 `{record['generator_sha256'][:16]}...`), classifier "
         f"`{record['classifier']}` (sha256 `{record['classifier_sha256'][:16]}...`). Sources T: synth val "
         f"(n={record['val_n']}, {record['val_size']} px), with their true masks for the oracle. Full-clear pool: "
-        f"synth fc (n=500, 320 px). Full-blurred pool: {record['blurred_pool']}. Crops of {record['crop']} px"
+        f"synth fc (n=500, {record.get('pool_size', 320)} px). Full-blurred pool: {record['blurred_pool']}. Crops of {record['crop']} px"
         + (f" of images resized whole to {record['resize']}." if record["resize"] else " at native scale."),
         "",
         "## L_B halves per mask (lower = judged more like a real full-clear / full-blurred image)",
@@ -219,9 +219,8 @@ def write_markdown(path: Path, record: dict) -> None:
 def main() -> None:
     import torch
     from dbdbench_selfgen.model import build_classifier, build_generator, freeze
-    from dbdbench_torch.weights import load_weights
+    from dbdbench_torch.weights import load_weights, weights_digest
 
-    from dbdbench.hashing import file_digest
     from dbdbench.io import atomic_write_json
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -233,6 +232,7 @@ def main() -> None:
     ap.add_argument("--classifier", type=Path, default=WEIGHTS / "lite-classifier.safetensors", help="V (lite)")
     ap.add_argument("--val-n", type=int, default=64)
     ap.add_argument("--val-size", type=int, default=384, help="the train split's size, so blur scales match")
+    ap.add_argument("--pool-size", type=int, default=384, help="fc/fb pool size (the trainer's pool_size: T's scale)")
     ap.add_argument("--resize", type=int, default=0, help="resize every image whole first (0: native scale)")
     ap.add_argument("--crop", type=int, default=192)
     ap.add_argument("--blurred", default="", help="folder of full-blurred images (default: synth fb)")
@@ -245,20 +245,21 @@ def main() -> None:
     classifier = build_classifier("lite")
     load_weights(classifier, args.classifier)
     classifier = freeze(classifier)
-    pools = Pools(args.resize, args.val_n, args.val_size, args.blurred)
+    pools = Pools(args.resize, args.val_n, args.val_size, args.blurred, pool_size=args.pool_size)
     record = {
         "command": " ".join(["python benchmarks/probe_selfgen_discriminators.py", *sys.argv[1:]]),
         "width": args.width,
         "steps": args.steps,
         "crop": args.crop,
         "resize": args.resize,
-        "blurred_pool": args.blurred or "synth fb (n=500, 320 px)",
+        "blurred_pool": args.blurred or f"synth fb (n=500, {args.pool_size} px)",
+        "pool_size": args.pool_size,
         "val_n": args.val_n,
         "val_size": args.val_size,
         "generator": str(args.generator),
-        "generator_sha256": file_digest(args.generator),
+        "generator_sha256": weights_digest(args.generator),
         "classifier": str(args.classifier),
-        "classifier_sha256": file_digest(args.classifier),
+        "classifier_sha256": weights_digest(args.classifier),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "triplet": triplet_terms(pools, generator, classifier, args.crop),
