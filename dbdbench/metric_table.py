@@ -6,7 +6,7 @@ protocol presets (``source_metrics``), the command line (arrows, ``list metrics`
 values, footnotes), the figures and the report (which image is best), and the statistics (which row is best).
 A metric's direction is written here, never inferred from its name (a trap PySODEvalToolkit fell into).
 
-It imports nothing of dbdbench, so :mod:`dbdbench.protocols` and :mod:`dbdbench.metrics` (which imports the
+It imports nothing of dbdbench but its errors, so :mod:`dbdbench.protocols` and :mod:`dbdbench.metrics` (which imports the
 protocols) can both read it. A new metric gets a row here and a measure in :mod:`dbdbench.metrics.measures`;
 ``tests/test_metric_table.py`` checks that the two agree.
 """
@@ -14,6 +14,8 @@ protocols) can both read it. A new metric gets a row here and a measure in :mod:
 from __future__ import annotations
 
 from typing import Literal, NamedTuple
+
+from .errors import DbdbenchError
 
 Better = Literal["higher", "lower"]
 
@@ -82,14 +84,28 @@ CORE_METRICS = tuple(k for k in RESULT_ORDER if METRICS[k].since_first_schema)
 #: The metric that orders rows (best first) in tables and figures.
 RANKING_METRIC = next(iter(METRICS))
 
-#: Per-image columns that are not headline metrics but have a better direction (``predict_ms``: the report's
-#: ``predict_s`` in milliseconds), and those that have none. Every other per-image column is one of a metric's
-#: parts (its precision, recall or counts) and counts as higher is better.
+#: Every per-image column that is not a headline metric (``per_image.csv``, docs/results.md), with its better
+#: direction: a metric's precision and recall, and its true positives, are higher is better, its false positives
+#: and negatives lower; the image's name, the GT's own counts and how many pixels a map calls positive have none
+#: (None). ``predict_ms`` is the report's ``predict_s`` in milliseconds. A column needs a row here to be ranked.
 COLUMN_DIRECTIONS: dict[str, Better | None] = {
+    "stem": None,
+    "f_adaptive_precision": "higher",
+    "f_adaptive_recall": "higher",
+    "f_adaptive_tp": "higher",
+    "f_adaptive_predicted": None,
+    "f_fixed_precision": "higher",
+    "f_fixed_recall": "higher",
+    "f_fixed_tp": "higher",
+    "f_fixed_predicted": None,
+    "iou_tp": "higher",
+    "iou_fp": "lower",
+    "iou_fn": "lower",
+    "gt_positive_fraction": None,
+    "n_positive": None,
+    "n_pixels": None,
     "predict_s": "lower",
     "predict_ms": "lower",
-    "gt_positive_fraction": None,
-    "stem": None,
 }
 
 
@@ -99,7 +115,14 @@ def defined_by(protocol: str) -> tuple[str, ...]:
 
 
 def direction(column: str) -> Better | None:
-    """``higher``, ``lower`` or None (no better direction) for a headline metric or a per-image column."""
+    """``higher``, ``lower`` or None (no better direction) for a headline metric or a per-image column.
+
+    Raises :class:`~dbdbench.errors.DbdbenchError` for a column the table does not list: a direction is never
+    guessed (a count of false positives ranked as higher is better would pick the worst image as the best).
+    """
     if column in METRICS:
         return METRICS[column].better
-    return COLUMN_DIRECTIONS.get(column, "higher")
+    if column in COLUMN_DIRECTIONS:
+        return COLUMN_DIRECTIONS[column]
+    known = ", ".join(k for k in (*RESULT_ORDER, *COLUMN_DIRECTIONS) if k != "stem")
+    raise DbdbenchError(f"no per-image column {column!r} (columns: {known})")

@@ -168,7 +168,10 @@ def pick_images(group: Group, rank_by: str = RANKING_METRIC) -> list[tuple[str, 
 
     Returns ``(stem, why)`` pairs without repeats, in method order; ``why`` names every pick of that stem.
     """
-    better = direction(rank_by)
+    try:
+        better = direction(rank_by)
+    except DbdbenchError as exc:  # a column the metric table does not list: its direction is unknown
+        raise DbdbenchError(f"--rank-by {rank_by}: {exc}") from None
     if better is None:
         raise DbdbenchError(f"--rank-by {rank_by}: not a metric with a better direction")
     picks: dict[str, list[str]] = {}

@@ -28,9 +28,6 @@ from typing import Any
 from .errors import DbdbenchError
 from .metric_table import RESULT_ORDER, defined_by
 
-#: Every headline metric, in the order results list them (:mod:`dbdbench.metric_table`).
-METRIC_KEYS = RESULT_ORDER
-
 RESIZE_RULES = ("bilinear", "bicubic", "nearest", "none")
 _FIXED_SIZE = re.compile(r"^(\d+)x(\d+)$")
 #: What a protocol's name may be: a lower-case id ('+' is reserved for '<name>+custom').
@@ -121,7 +118,7 @@ class Protocol:
 
     def extra_metrics(self) -> list[str]:
         """Metrics dbdbench reports under this protocol that its source does not define."""
-        return [k for k in METRIC_KEYS if k not in self.source_metrics]
+        return [k for k in RESULT_ORDER if k not in self.source_metrics]
 
     def fixed_size(self) -> tuple[int, int] | None:
         """(H, W) of the fixed-size resize rule, or None."""
@@ -153,11 +150,11 @@ class Protocol:
     def validate(self) -> None:
         if not isinstance(self.name, str) or not PROTOCOL_NAME.match(self.name.replace("+custom", "")):
             raise DbdbenchError(f"protocol name {self.name!r}: expected a lower-case id ([a-z0-9][a-z0-9_.-]*)")
-        unknown = [k for k in self.source_metrics if k not in METRIC_KEYS]
+        unknown = [k for k in self.source_metrics if k not in RESULT_ORDER]
         if unknown:
             raise DbdbenchError(
                 f"protocol {self.name!r}: source_metrics {', '.join(map(repr, unknown))} are not metrics "
-                f"(known: {', '.join(METRIC_KEYS)})"
+                f"(known: {', '.join(RESULT_ORDER)})"
             )
         choices = {
             "positive": ("focus", "blur"),

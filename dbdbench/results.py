@@ -19,14 +19,14 @@ import sys
 from dataclasses import MISSING, dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import numpy as np
 
 from . import __version__
 from .blas import description as blas_description
 from .io import atomic_write_json, atomic_write_text
-from .metrics import CORE_METRICS
+from .metric_table import CORE_METRICS
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -128,37 +128,54 @@ LISTED_STEMS = 50
 #: What the per-image timing of a ``run`` measures (recorded with it).
 TIMING_NOTE = "predict() call only, per image, warm-up call excluded; decoding and PNG writing not included"
 
-_Part = TypeVar("_Part", bound="DataclassInstance")
+_Part = TypeVar("_Part", bound="_JsonPart")
 
 
 class ResultFormatError(ValueError):
     """A JSON object that is not a complete dbdbench result: what :meth:`RunResult.from_json` refuses."""
 
 
-def _part(cls: type[_Part], obj: Any, where: str) -> _Part:
-    """A typed part from its JSON object: known keys only; a field without a default must be there."""
-    if not isinstance(obj, dict):
-        raise ResultFormatError(f"{where}: expected an object, got {type(obj).__name__}")
-    given: dict[str, Any] = {}
-    for f in fields(cls):
-        if f.name in obj:
-            given[f.name] = obj[f.name]
-        elif f.default is MISSING and f.default_factory is MISSING:
-            raise ResultFormatError(f"{where}: no {f.name!r}")
-    return cls(**given)
+class _JsonPart:
+    """What the typed parts of a result (dataclasses) share: the JSON object is the fields, in field order.
 
+    Field order is key order, so a part's ``to_json`` writes what the files have always had; the fields a subclass
+    names as ``optional`` are left out when None (written only when known). ``from_json`` takes the known keys
+    only, and refuses an object without a field that has no default, naming the part by its ``where`` (its key in a
+    result): ``class Timing(_JsonPart, where="timing", optional=("warm_up", "batch_size"))``.
+    """
 
-def _json_of(part: Any, optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    """A typed part's JSON object, in field order; the ``optional`` fields are left out when None."""
-    return {
-        f.name: getattr(part, f.name)
-        for f in fields(part)
-        if not (f.name in optional and getattr(part, f.name) is None)
-    }
+    #: Fields left out of the JSON object when None.
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()
+    #: The part's key in a result, as a refusal names it.
+    WHERE: ClassVar[str] = ""
+
+    def __init_subclass__(cls, *, where: str = "", optional: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.WHERE, cls.OPTIONAL = where, optional
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(cast("DataclassInstance", self))
+            if not (f.name in self.OPTIONAL and getattr(self, f.name) is None)
+        }
+
+    @classmethod
+    def from_json(cls: type[_Part], obj: Any, where: str | None = None) -> _Part:
+        where = where or cls.WHERE
+        if not isinstance(obj, dict):
+            raise ResultFormatError(f"{where}: expected an object, got {type(obj).__name__}")
+        given: dict[str, Any] = {}
+        for f in fields(cast("type[DataclassInstance]", cls)):
+            if f.name in obj:
+                given[f.name] = obj[f.name]
+            elif f.default is MISSING and f.default_factory is MISSING:
+                raise ResultFormatError(f"{where}: no {f.name!r}")
+        return cls(**given)
 
 
 @dataclass
-class Environment:
+class Environment(_JsonPart, where="environment", optional=("platform", "torch_threads", "blas")):
     """Where a result was produced (``environment``). Older results may lack a key: it reads as None."""
 
     dbdbench: str | None = None
@@ -199,16 +216,9 @@ class Environment:
                 env.gpu = torch.cuda.get_device_name(0)
         return env
 
-    def to_json(self) -> dict[str, Any]:
-        return _json_of(self, optional=("platform", "torch_threads", "blas"))
-
-    @classmethod
-    def from_json(cls, obj: Any) -> Environment:
-        return _part(cls, obj, "environment")
-
 
 @dataclass
-class Timing:
+class Timing(_JsonPart, where="timing", optional=("warm_up", "batch_size")):
     """Per-image ``predict()`` time of a ``run`` (``timing``); ``score`` results have none."""
 
     images_timed: int
@@ -238,16 +248,9 @@ class Timing:
             batch_size=batch_size,
         )
 
-    def to_json(self) -> dict[str, Any]:
-        return _json_of(self, optional=("warm_up", "batch_size"))
-
-    @classmethod
-    def from_json(cls, obj: Any) -> Timing:
-        return _part(cls, obj, "timing")
-
 
 @dataclass
-class RunInfo:
+class RunInfo(_JsonPart, where="run", optional=("maps_computed", "maps_reused")):
     """How a ``run`` ran (``run``): the device and workers that ran, and what the map cache did."""
 
     device: str
@@ -255,16 +258,9 @@ class RunInfo:
     maps_computed: int | None = None  # left out of portable copies (one run's cache state)
     maps_reused: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return _json_of(self, optional=("maps_computed", "maps_reused"))
-
-    @classmethod
-    def from_json(cls, obj: Any) -> RunInfo:
-        return _part(cls, obj, "run")
-
 
 @dataclass
-class StemList:
+class StemList(_JsonPart):
     """A count of images and the first :data:`LISTED_STEMS` of their stems (``missing_maps``, ``extra_maps``)."""
 
     count: int
@@ -273,13 +269,6 @@ class StemList:
     @classmethod
     def of(cls, stems: list[str]) -> StemList:
         return cls(len(stems), stems[:LISTED_STEMS])
-
-    def to_json(self) -> dict[str, Any]:
-        return _json_of(self)
-
-    @classmethod
-    def from_json(cls, obj: Any, where: str) -> StemList:
-        return _part(cls, obj, where)
 
 
 @dataclass
@@ -410,7 +399,7 @@ class RunResult:
 
 
 @dataclass(kw_only=True)
-class TimingRecord:
+class TimingRecord(_JsonPart, where="timing record"):
     """One latency measurement by ``dbdbench bench`` (a timing record, docs/results.md, "Timing records").
 
     Written by :func:`dbdbench.latency.measure_latency`, saved under ``leaderboards/results/timing/<device>/`` and
@@ -439,12 +428,12 @@ class TimingRecord:
     command: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out = _json_of(self)
+        out = super().to_json()
         out["environment"] = self.environment.to_json()
         return out
 
     @classmethod
-    def from_json(cls, obj: Any) -> TimingRecord:
+    def from_json(cls, obj: Any, where: str | None = None) -> TimingRecord:
         """A timing record from its JSON object. Raises :class:`ResultFormatError` unless it says it is one and has
         the method record, the end-to-end median and p90, the device and the environment."""
         if not isinstance(obj, dict) or obj.get("record") != "timing":
@@ -453,7 +442,7 @@ class TimingRecord:
             raise ResultFormatError("timing record: the method record or the device is missing")
         if not all(isinstance(obj.get(key), (int, float)) for key in ("median_ms", "p90_ms")):
             raise ResultFormatError("timing record: median_ms or p90_ms is missing or not a number")
-        record = _part(cls, obj, "timing record")
+        record = super().from_json(obj, where)
         record.environment = Environment.from_json(obj["environment"])
         return record
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from dbdbench.plots import PALETTE, collect_groups, method_colours, pick_images
+from dbdbench.leaderboard.runs import collect_groups
+from dbdbench.plots import PALETTE, method_colours, pick_images
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ import pytest
 from PIL import Image
 
 from dbdbench.errors import DbdbenchError
-from dbdbench.protocols import METRIC_KEYS, PROTOCOLS, get_protocol
+from dbdbench.metric_table import METRICS
+from dbdbench.protocols import PROTOCOLS, get_protocol
 from dbdbench.scoring import ScoreItem, score_items
 
 # ---------------------------------------------------------------- test data
@@ -330,7 +331,7 @@ def test_f_score1_equals_port_of_utils_f_score1(tmp_path):
 def test_source_metrics_and_extras_are_recorded():
     for p in PROTOCOLS.values():
         d = p.as_dict()
-        assert set(d["source_metrics"]) | set(d["extra_metrics"]) == set(METRIC_KEYS)
+        assert set(d["source_metrics"]) | set(d["extra_metrics"]) == set(METRICS)
         assert not set(d["source_metrics"]) & set(d["extra_metrics"])
     assert PROTOCOLS["sg"].extra_metrics() == ["f_max", "f_mean", "f_fixed", "f_score1", "iou"]
     assert "iou" in PROTOCOLS["ddffnet"].source_metrics and PROTOCOLS["dd"].source_metrics == ("mae", "f_adaptive")

@@ -342,6 +342,15 @@ def skipped_sentence(skipped: list[dict]) -> str:
     )
 
 
+def _extra_note(protocol: dict[str, Any]) -> str:
+    """What the '*' of a summary's extras means: not the source's metric, or, under a protocol with no external
+    source (``dbd``, dbdbench's own), not one of the metrics it names as its own."""
+    source = protocol.get("source")
+    if source:
+        return f"not defined by the protocol's source ({source})"
+    return f"not one of protocol {protocol['name']}'s own metrics"
+
+
 def present_result(result: RunResult, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, default=str))
@@ -373,9 +382,7 @@ def present_result(result: RunResult, as_json: bool) -> None:
             f"\\[lo, hi]: {ci['level'] * 100:g}% {ci['method']} ({ci['resamples']} resamples, seed {ci['seed']})"
         )
     if extras & set(keys):
-        console.print(
-            f"* not defined by the protocol's source ({protocol.get('source')}): computed by dbdbench under its options"
-        )
+        console.print(f"* {_extra_note(protocol)}: computed by dbdbench under its options")
     if result.timing:
         t = result.timing
         console.print(

@@ -19,7 +19,7 @@ from .common import (
 @click.option("--json", "as_json", is_flag=True, help="Print the full records as JSON (every field).")
 def list_(what, as_json):
     """List registered methods or datasets, the named protocols, or the metrics."""
-    from ..metrics import METRICS
+    from ..metric_table import METRICS
     from ..plugins import get_registry
 
     warn_plugin_failures()
@@ -31,7 +31,7 @@ def list_(what, as_json):
     elif what == "protocols":
         rows = [dict(p.options(), plugin=plugin) for p, plugin in reg.protocols.values()]
     else:
-        rows = [{"name": k, "meaning": v[0], "better": v[1]} for k, v in METRICS.items()]
+        rows = [{"name": k, "meaning": m.definition, "better": m.better} for k, m in METRICS.items()]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

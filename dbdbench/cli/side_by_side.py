@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..metric_table import METRICS, RESULT_ORDER
 from .common import err_console, out_console, progress_bar
 
 if TYPE_CHECKING:
@@ -59,9 +60,8 @@ def score_every_protocol(
 
 
 def _metric_keys(results: dict[str, RunResult]) -> list[str]:
-    from ..protocols import METRIC_KEYS
-
-    return [k for k in METRIC_KEYS if any(k in r.metrics for r in results.values())]
+    """The metrics any of the results has, in result order."""
+    return [k for k in RESULT_ORDER if any(k in r.metrics for r in results.values())]
 
 
 def side_by_side_json(results: dict[str, RunResult], refused: dict[str, str]) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def present_side_by_side(results: dict[str, RunResult], refused: dict[str, str])
             value = r.metrics.get(key)
             extra = key in (r.protocol.get("extra_metrics") or [])
             cells.append("" if value is None else f"{value:.4f}{' *' if extra else '  '}")
-        table.add_row(f"{key} {'↓' if key == 'mae' else '↑'}", *cells)
+        table.add_row(f"{key} {METRICS[key].arrow}", *cells)
     if any(r.n_images != first.n_images for r in results.values()):
         table.add_row("images", *(str(r.n_images) for r in results.values()))
     console = out_console()
