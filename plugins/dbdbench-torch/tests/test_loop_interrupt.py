@@ -1,7 +1,12 @@
-"""Issue 27: a run interrupted (Ctrl-C or SIGTERM, even inside a step) and resumed equals a straight run.
+"""Resuming a training run: exactly, and with a module the checkpoint lacks.
 
-The signal is sent from inside ``train_step``, after the forward pass has moved the batch-norm statistics and
+Issue 27: a run interrupted (Ctrl-C or SIGTERM, even inside a step) and resumed equals a straight run. The
+signal is sent from inside ``train_step``, after the forward pass has moved the batch-norm statistics and
 before the optimiser step: exactly where the old loop saved a half-done step under the previous step number.
+
+Issue 25: a checkpoint that lacks one of the task's modules (a task that grew one, as selfgen's EMA generator)
+goes through ``Task.restore_missing``: rebuilt from the restored modules, or refused in one line. Before the
+shared base class a task without ``restore_missing`` (rtdbd's) crashed there with an AttributeError.
 """
 
 from __future__ import annotations
@@ -15,6 +20,17 @@ import torch
 from dbdbench_torch.distributed import Context
 from dbdbench_torch.loop import Budget, Task, fit
 from dbdbench_torch.weights import save_weights
+
+from dbdbench.errors import DbdbenchError
+
+
+@pytest.fixture(autouse=True)
+def interactive_sigint():
+    """Ctrl-C as in a terminal: a test run started in the background by a non-interactive shell inherits SIGINT
+    ignored, and the loop (rightly) leaves an ignored SIGINT alone, so the tests that send one set it first."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 class TinyTask(Task):
@@ -120,3 +136,46 @@ def test_handlers_are_restored_after_training(tmp_path):
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     _fit(tmp_path / "run", 2)
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+class GrowingTask(TinyTask):
+    """TinyTask whose state gains a second module, ``shadow``, when ``with_shadow`` (a checkpoint without it exists)."""
+
+    def __init__(self, with_shadow: bool):
+        super().__init__()
+        self.with_shadow = with_shadow
+
+    def setup(self, ctx: Context) -> None:
+        super().setup(ctx)
+        self.shadow = torch.nn.Linear(4, 1)
+
+    def state_modules(self):
+        return {**super().state_modules(), **({"shadow": self.shadow} if self.with_shadow else {})}
+
+
+class RebuildingTask(GrowingTask):
+    """Sets the missing module from the restored one, as selfgen does for its EMA generator."""
+
+    def restore_missing(self, name: str) -> None:
+        self.restored = name
+        self.shadow.load_state_dict(self.net[-1].state_dict())
+
+
+def _fit_task(task, out: Path, steps: int, resume: bool = False):
+    return fit(task, Context(torch.device("cpu")), out, Budget(steps=steps, checkpoint_every=2), seed=0, resume=resume)
+
+
+def test_a_task_without_restore_missing_refuses_in_one_line_naming_the_module(tmp_path):
+    _fit_task(GrowingTask(with_shadow=False), tmp_path, 4)
+    with pytest.raises(DbdbenchError, match=r"no state for 'shadow'.*another --out"):
+        _fit_task(GrowingTask(with_shadow=True), tmp_path, 6, resume=True)
+
+
+def test_a_task_that_restores_the_missing_module_resumes_and_checkpoints_it(tmp_path):
+    _fit_task(GrowingTask(with_shadow=False), tmp_path, 4)
+    task = RebuildingTask(with_shadow=True)
+    assert _fit_task(task, tmp_path, 6, resume=True)["steps"] == 6
+    assert task.restored == "shadow"
+    again = RebuildingTask(with_shadow=True)  # the rebuilt module is in the checkpoint from then on
+    _fit_task(again, tmp_path, 8, resume=True)
+    assert not hasattr(again, "restored")

@@ -3,24 +3,18 @@ DBD Model" (ECCV 2020), reimplemented (no public code exists). Importing this mo
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, ClassVar
-
 from dbdbench_torch.inference import TorchMethod
-from dbdbench_torch.packaged import PackagedWeights
 
 
 class RTDBD(TorchMethod):
-    id: ClassVar[str] = "rtdbd"
-    name: ClassVar[str] = "Real-time DBD U-Net with gradient encoder (Zhang & Yan)"
-    paper: ClassVar[str] = (
-        "Zhang & Yan, Rethinking the Defocus Blur Detection Problem and A Real-Time Deep DBD Model, ECCV 2020"
-    )
-    year: ClassVar[int | None] = 2020
-    description: ClassVar[str] = (
+    id = "rtdbd"
+    name = "Real-time DBD U-Net with gradient encoder (Zhang & Yan)"
+    paper = "Zhang & Yan, Rethinking the Defocus Blur Detection Problem and A Real-Time Deep DBD Model, ECCV 2020"
+    year = 2020
+    description = (
         "Modified U-Net with a parallel image-gradient encoder; patch-swap self-supervision and saliency hard mining"
     )
-    variants: ClassVar[tuple[str, ...]] = (
+    variants = (
         "lite",
         "full",
         "nograd",
@@ -29,14 +23,7 @@ class RTDBD(TorchMethod):
         "lite-fine",
         "lite-plain",
     )
-    stride: ClassVar[int] = 16
-    training_data: ClassVar[str] = "synth train (n=2000, 384 px; no real photos)"
-    version: ClassVar[str] = "1"
-    options: ClassVar[dict[str, Any]] = dict(TorchMethod.options)
-    #: What this plugin ships: ``weights/packaged.json`` (``weights/MODEL_CARD.md`` tells how each was trained).
-    packaged: ClassVar[PackagedWeights | None] = PackagedWeights.from_manifest(
-        Path(__file__).resolve().parent / "weights"
-    )
+    training_data = "synth train (n=2000, 384 px; no real photos)"
 
     def build_model(self, variant: str):
         from .model import build

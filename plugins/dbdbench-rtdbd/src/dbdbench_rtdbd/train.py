@@ -45,7 +45,6 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "val_every": 250,
     "checkpoint_every": 100,
 }
-DEFAULT_BATCH = 8
 
 
 def resolve(options: dict[str, str]) -> dict[str, Any]:
@@ -65,16 +64,13 @@ def train(request) -> dict[str, Any]:
     """The ``register_trainers`` entry point: the task in the shared trainer."""
     from dbdbench_torch.trainer import train_task
 
-    cfg = resolve(request.options)
-    return train_task(request, RTDBDTask, cfg, request.batch_size or DEFAULT_BATCH, RTDBD.describe())
+    return train_task(request, RTDBDTask, resolve(request.options))
 
 
-class RTDBDTask(Task):
+class RTDBDTask(Task, method_class=RTDBD, options=TRAIN_OPTIONS):
     """Model, optimiser, one step of the paper's objective; validation, export and resume checks are shared."""
 
     default_steps = 3000
-    options = TRAIN_OPTIONS
-    method_class = RTDBD
 
     def __init__(self, request, cfg: dict[str, Any], batch_size: int):
         from dbdbench_torch.data import Augment, load_focus_masks, load_images, require_gt

@@ -67,7 +67,6 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "collapse_eps": 0.02,  # a batch mask with mean < eps or > 1 - eps counts as collapsed
     "collapse_patience": 100,  # this many consecutive collapsed steps are reported
 }
-DEFAULT_BATCH = {"classifier": 8, "adversarial": 4}
 STAGES = ("classifier", "adversarial")
 DISCRIMINATORS = ("both", "clear", "blurred", "none")
 
@@ -133,17 +132,11 @@ def train(request) -> dict[str, Any]:
     from dbdbench_torch.trainer import train_task
 
     cfg = resolve(request.options)
-    batch = request.batch_size or DEFAULT_BATCH[cfg["stage"]]
-    cls = ClassifierTask if cfg["stage"] == "classifier" else AdversarialTask
-    return train_task(request, cls, cfg, batch, SelfGen.describe())
+    return train_task(request, ClassifierTask if cfg["stage"] == "classifier" else AdversarialTask, cfg)
 
 
-class _Task(Task):
+class _Task(Task, method_class=SelfGen, options=TRAIN_OPTIONS):
     """What both stages share: the image pools, augmentation, options record."""
-
-    default_steps = 1000
-    options = TRAIN_OPTIONS
-    method_class = SelfGen
 
     def __init__(self, request, cfg: dict[str, Any], batch_size: int):
         from dbdbench_torch.data import Augment
@@ -182,6 +175,7 @@ class ClassifierTask(_Task):
     """Stage 1: V classifies crops as full clear (0), full blurred (1) or mixed (2); cross-entropy, Adam."""
 
     default_steps = 600
+    batch_size = 8
     plot_panels = (Panel("losses", ("loss", "accuracy"), says_window=True),)
 
     def __init__(self, request, cfg, batch_size):
@@ -288,6 +282,7 @@ class AdversarialTask(_Task):
     """Stage 2: G against D_c and D_b with the frozen classifier V (Eq. 1-6); logs mask statistics, flags collapse."""
 
     default_steps = 2000
+    batch_size = 4
     plot_panels = (
         Panel("losses", ("g_adv_c", "g_adv_b", "d_c", "d_b", "lb", "mask_bin_loss", "mask_cov_loss"), says_window=True),
         Panel(

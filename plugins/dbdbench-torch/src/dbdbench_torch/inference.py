@@ -1,6 +1,7 @@
 """``TorchMethod``: the dbdbench method contract for a torch network, shared by every learned method.
 
-Subclasses say how to build the network of a variant and where its packaged weights are; this class
+Subclasses say how to build the network of a variant (their shipped weights are found through
+``weights/packaged.json`` beside their module); this class
 loads them lazily (torch is imported on the first prediction, never at plugin import), batches images
 of one size, and either keeps the native resolution (padded to a multiple of the network's stride) or
 resizes to a fixed square input, as papers often do.
@@ -8,6 +9,7 @@ resizes to a fixed square input, as papers often do.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -52,8 +54,16 @@ class TorchMethod(Method):
 
     # ---------------------------------------------------------------- to implement
 
-    #: The plugin's table of shipped weights (``dbdbench_torch.packaged``); None: nothing shipped.
+    #: The plugin's table of shipped weights (``dbdbench_torch.packaged``): by convention ``weights/packaged.json``
+    #: beside the module that defines the method (read when the class is defined); None: nothing shipped.
     packaged: ClassVar[PackagedWeights | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if "packaged" not in cls.__dict__:
+            module = sys.modules.get(cls.__module__)
+            where = getattr(module, "__file__", None)
+            cls.packaged = PackagedWeights.from_manifest(Path(where).resolve().parent / "weights") if where else None
 
     def build_model(self, variant: str):  # pragma: no cover - abstract
         raise NotImplementedError

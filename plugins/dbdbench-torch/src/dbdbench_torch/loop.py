@@ -41,10 +41,11 @@ class Task:
     Subclasses implement ``setup``, ``state_modules``, ``state_optimizers``, ``dataset_size``, ``load_batch``,
     ``train_step`` and ``inference_network``; the rest has a shared default that both learned plugins use:
     options recorded and checked on resume, validation on a ``synth`` split with the method's own ``predict``,
-    export as safetensors, and the end-of-run plot.
+    export as safetensors, and the end-of-run plot. A method's task names its method and option defaults in
+    its class line: ``class MyTask(Task, method_class=MyMethod, options=TRAIN_OPTIONS)``.
     """
 
-    #: Images per step per process.
+    #: Images per step per process (the class value is the default when --batch-size is not given).
     batch_size: int = 8
     #: Used when neither --steps nor --epochs is given.
     default_steps: int = 1000
@@ -52,6 +53,14 @@ class Task:
     options: ClassVar[dict[str, Any]] = {}
     #: The method whose ``predict`` scores validation (built with random weights, the task's network swapped in).
     method_class: ClassVar[Any] = None
+
+    def __init_subclass__(cls, method_class: Any = None, options: dict[str, Any] | None = None, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if method_class is not None:
+            cls.method_class = method_class
+        if options is not None:
+            cls.options = options
+
     #: Panels of ``training.png`` drawn from ``loss.csv`` at the end of a run (``dbdbench_torch.plots``); none: no plot.
     plot_panels: ClassVar[tuple[Any, ...]] = ()
     #: (uint8 image, uint8 focus mask) pairs that ``validate`` scores; see :meth:`validation_pairs`.

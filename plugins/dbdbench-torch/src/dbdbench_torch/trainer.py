@@ -9,16 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 
-def train_task(request, task_class, cfg: dict[str, Any], batch_size: int, describe: dict[str, Any]) -> dict[str, Any]:
-    """Join the process group (torchrun) or not, build ``task_class(request, cfg, batch_size)``, run the shared
-    loop with the budget the options give, let rank 0 finish the run (plots, extra summary), and leave the group.
+def train_task(request, task_class, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Join the process group (torchrun) or not, build ``task_class(request, cfg, batch_size)`` (--batch-size, else
+    the task's default), run the shared loop with the budget the options give, let rank 0 finish the run (plots,
+    extra summary), and leave the group. ``training.json`` describes the task's method.
     """
     from .distributed import setup, teardown
     from .loop import Budget, fit
 
     ctx = setup(request.device)
     try:
-        task = task_class(request, cfg, batch_size=batch_size)
+        task = task_class(request, cfg, batch_size=request.batch_size or task_class.batch_size)
         budget = Budget(
             steps=request.steps,
             epochs=request.epochs,
@@ -34,7 +35,7 @@ def train_task(request, task_class, cfg: dict[str, Any], batch_size: int, descri
             seed=request.seed,
             resume=request.resume,
             on_progress=request.on_progress,
-            describe=describe,
+            describe=task_class.method_class.describe(),
         )
         if ctx.is_main:
             summary = task.finish(request.out, summary)
