@@ -3,6 +3,7 @@ conftest.py (``real_shared``, ``derived``, ``shared``); re-exported here so that
 when pytest is started on this folder (this distribution's own pytest settings then make it the rootdir)."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ _spec = importlib.util.spec_from_file_location(
     "dbdbench_root_conftest", Path(__file__).resolve().parents[3] / "conftest.py"
 )
 _root = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _root  # registered first: the root conftest's dataclasses look their module up
 _spec.loader.exec_module(_root)
 real_shared, derived, shared = _root.real_shared, _root.derived, _root.shared
 
