@@ -20,6 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _shown(path: Path) -> str:
+    """The path relative to the repository when it lies inside it, else as given."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
 def main() -> None:
     import torch
     from dbdbench_selfgen.method import SelfGen
@@ -52,7 +60,7 @@ def main() -> None:
     scores = task.validate()
     assert scores is not None
     row = {
-        "classifier": str(Path(args.classifier).resolve().relative_to(ROOT)),
+        "classifier": _shown(Path(args.classifier)),
         "weights_sha256": weights_digest(args.classifier),
         "trained_step": meta.get("step"),
         "crop": cfg["crop"],
@@ -68,7 +76,8 @@ def main() -> None:
         f"V = `{row['classifier']}` (weights_sha256 `{row['weights_sha256'][:16]}...`, stage 1 step "
         f"{row['trained_step']}); {row['holdout_per_class']} held-out images per class (the last of each pool, "
         f"never trained on), one {row['crop']}-px crop each, as stage 1's own validation. Produced by "
-        f"`.venv/bin/python benchmarks/eval_selfgen_classifier.py --name {args.name}` on a 2-core CPU.",
+        f"`.venv/bin/python benchmarks/eval_selfgen_classifier.py --classifier {row['classifier']} --name {args.name}` "
+        "on a 2-core CPU.",
         "",
         "| accuracy | full clear | full blurred | mixed |",
         "|---:|---:|---:|---:|",
