@@ -101,8 +101,6 @@ def generator_file(spec: str) -> Path:
 def classifier_file(spec: str, variant: str) -> Path:
     """V's weights: a file, a stage-1 training folder (best, else final weights), or the packaged ones."""
     if not spec:
-        from .method import SelfGen
-
         path = SelfGen.packaged.path(f"{variant}-classifier") if SelfGen.packaged else None
         if path is not None:
             return path

@@ -1,7 +1,8 @@
 """The ``register_trainers`` entry point every learned method shares: options, process group, loop, finish.
 
 A method's trainer is then a table of option defaults (resolved by ``dbdbench.options.resolve_options``), a
-check of their values, and its :class:`~dbdbench_torch.loop.Task` subclasses; :func:`train_task` does the rest the same way for all of them.
+check of their values, and its :class:`~dbdbench_torch.loop.Task` subclasses; :func:`train_task` does the rest
+the same way for all of them.
 """
 
 from __future__ import annotations
