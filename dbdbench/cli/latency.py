@@ -58,7 +58,6 @@ def bench(method_id, method_option, size, device, repeats, warmup, as_json, save
     title = (
         f"{record.row} on {record.device} ({record.cpu if record.device == 'cpu' else record.gpu}), "
         f"{size}x{size}, {record.threads} threads, {repeats} repeats after {warmup} warm-up"
-        + (", RANDOM WEIGHTS" if record.random_weights else "")
     )
     table = Table(title=title)
     for col in ("what", "median ms", "p90 ms", "mean ms", "min ms"):
@@ -69,5 +68,8 @@ def bench(method_id, method_option, size, device, repeats, warmup, as_json, save
         else:
             table.add_row(label, *(f"{summary[k]:.2f}" for k in ("median_ms", "p90_ms", "mean_ms", "min_ms")))
     out_console().print(table)
+    if record.random_weights:
+        # a line of its own, after the table: a title wraps at the table's width and could split the flag
+        out_console().print("RANDOM WEIGHTS: these timings are of an untrained network", soft_wrap=True)
     if record.torch:
         err_console().print(f"torch {record.torch}")
