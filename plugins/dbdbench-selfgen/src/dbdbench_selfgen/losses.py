@@ -20,6 +20,13 @@ random real full-clear / full-blurred image, ``I_c'`` / ``I_b'`` *another* one o
   With the packaged V and the synth val masks, L_B's blurred half is 0.37 for the true mask, nearly as bad
   as pasting nothing (0.41), and 0.09 once the mask is feathered by 2 px
   (``benchmarks/probe_selfgen_discriminators.py``; model card, runs 16-18).
+* Not in the paper, off by default: seam-matched reals and a discriminator warm-up (``pool_composites``,
+  ``random_masks``). A composite always carries a paste seam and a real pool image never does, so D can win by
+  finding seams instead of blur, and then it has nothing to teach G (issue 24: D sat at chance). With matched
+  reals, D's real image is two pool images of the same kind pasted through the *same* mask as the fake, so
+  the only difference left between real and fake is blur. The warm-up trains D alone, before G moves, on pool
+  images pasted through random blob masks (blur pasted into a clear image, sharpness into a blurred one):
+  a blur detector learned from the pools only, so that G's first adversarial gradients point somewhere.
 """
 
 from __future__ import annotations
@@ -52,6 +59,33 @@ def feathered(mask: torch.Tensor, sigma: float) -> torch.Tensor:
     padded = F.pad(mask, (radius, radius, radius, radius), mode="replicate")
     out = F.conv2d(padded, kernel.view(1, 1, 1, -1))
     return F.conv2d(out, kernel.view(1, 1, -1, 1))
+
+
+def random_masks(n: int, size: int, generator, device=None) -> torch.Tensor:
+    """``n`` random blob masks (n x 1 x size x size, values 0 / 1): smooth noise on a 3..8 grid, bilinearly
+    upsampled and cut at a random quantile, so each mask covers 15-85% of the crop with one or a few blobs.
+    Seeded by ``generator`` (a pure function of it, for exact resume)."""
+    masks = []
+    for _ in range(n):
+        cells = int(torch.randint(3, 9, (1,), generator=generator))
+        noise = torch.rand(1, 1, cells, cells, generator=generator)
+        field = F.interpolate(noise, size=(size, size), mode="bilinear", align_corners=False)
+        cover = 0.15 + 0.7 * float(torch.rand(1, generator=generator))
+        cut = torch.quantile(field.flatten(), 1.0 - cover)
+        masks.append((field > cut).float())
+    out = torch.cat(masks)
+    return out if device is None else out.to(device)
+
+
+def pool_composites(mask: torch.Tensor, base: torch.Tensor, same: torch.Tensor, other: torch.Tensor, soft=None):
+    """``(real, fake)`` for one discriminator: ``base`` with ``same`` (real) or ``other`` (fake) pasted where
+    ``mask`` is 1 (through ``soft`` when given, e.g. a feathered mask), so real and fake share the seam.
+
+    D_c: base and same are clear, other is blurred (or the source T); D_b: base and same are blurred, other
+    clear (or T, pasted where it is claimed blurred).
+    """
+    m = mask if soft is None else soft
+    return m * same + (1.0 - m) * base, m * other + (1.0 - m) * base
 
 
 def generator_adversarial(fake_logits: torch.Tensor) -> torch.Tensor:

@@ -49,6 +49,8 @@ TRAIN_OPTIONS: dict[str, Any] = {
     "coverage_weight": 1.0,
     "binarize_weight": 1.0,  # mean(min(M, 1 - M))
     "feather": 0.0,  # >0: C_b pastes through M smoothed by a Gaussian of this sigma (px); not in the paper
+    "matched_reals": False,  # D's real = two pool images pasted through the fake's own mask (same seam); not in the paper
+    "d_warmup": 0,  # first this many steps train D_c, D_b alone on pool images pasted through random masks; not in the paper
     "optimizer": "adam",  # adam | sgd (the authors' code: sgd, lr 2e-4, momentum 0.5)
     "lr": 5e-4,  # G (lite default for the CPU budget; the paper: 2e-4)
     "d_lr": 2e-4,  # D_c, D_b
@@ -86,6 +88,8 @@ def resolve(options: dict[str, str]) -> dict[str, Any]:
         raise DbdbenchError(f"selfgen: optimizer={cfg['optimizer']!r}: expected adam or sgd")
     if cfg["feather"] < 0:
         raise DbdbenchError(f"selfgen: feather={cfg['feather']} must be >= 0 (pixels)")
+    if cfg["d_warmup"] < 0:
+        raise DbdbenchError(f"selfgen: d_warmup={cfg['d_warmup']} must be >= 0 (steps)")
     if cfg["crop"] % 16 or cfg["crop"] < 32:
         raise DbdbenchError(f"selfgen: crop={cfg['crop']} must be a multiple of 16, at least 32")
     if cfg["resize"] and not cfg["crop"] <= cfg["resize"]:
@@ -445,6 +449,56 @@ class AdversarialTask(_Task):
     def use_b(self) -> bool:
         return self.cfg["discriminators"] in ("both", "blurred")
 
+    def _log_keys(self) -> list[str]:
+        """Every column of a stage-2 ``loss.csv`` row, in order (warm-up rows carry the same columns)."""
+        keys = [k for k, used in (("g_adv_c", self.use_c), ("g_adv_b", self.use_b)) if used]
+        if self.v is not None:
+            keys += ["lb", "lb_c", "lb_b"]
+        keys += ["g_total", "mask_cov_loss", "mask_bin_loss"]
+        for key, used in (("d_c", self.use_c), ("d_b", self.use_b)):
+            if used:
+                keys += [key, f"{key}_real", f"{key}_fake"]
+        keys += ["coverage", "binariness", "collapse", "loss"]
+        if self.cfg["decay_steps"] > 0:
+            keys.append("lr")
+        return keys
+
+    def warmup_step(self, batch, step) -> dict[str, float]:
+        """A warm-up step: D_c and D_b alone, on pool images pasted through random blob masks (G does not move).
+
+        D_c's fake is blur pasted into a clear image, D_b's is sharpness pasted into a blurred one; the reals
+        are two pool images of one kind pasted through the same mask (``losses.pool_composites``), so D learns
+        blur, not seams. G's columns are NaN in these rows.
+        """
+        import torch
+
+        from . import losses
+
+        _, clear, clear2, blurred, blurred2 = batch
+        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+        mask = losses.random_masks(clear.shape[0], clear.shape[-1], gen, device=clear.device)
+        soft = losses.feathered(mask, self.cfg["feather"]) if self.cfg["feather"] > 0 else None
+        stats = dict.fromkeys(self._log_keys(), float("nan"))
+        total = 0.0
+        for model, opt, used, pair, key in (
+            (self.dc_model, self.opt_dc, self.use_c, losses.pool_composites(mask, clear, clear2, blurred), "d_c"),
+            (
+                self.db_model,
+                self.opt_db,
+                self.use_b,
+                losses.pool_composites(mask, blurred, blurred2, clear, soft),
+                "d_b",
+            ),
+        ):
+            if used:
+                d_stats = discriminator_step(model, opt, *pair)
+                stats.update({key if k == "loss" else f"{key}_{k}": v for k, v in d_stats.items()})
+                total += d_stats["loss"]
+        stats.update(collapse=0.0, loss=total)
+        if self.cfg["decay_steps"] > 0:
+            stats["lr"] = self._rates(step)["generator"]
+        return stats
+
     def train_step(self, batch, step):
         import torch
 
@@ -456,6 +510,8 @@ class AdversarialTask(_Task):
         for name, optimizer in self.state_optimizers().items():
             for group in optimizer.param_groups:
                 group["lr"] = rates[name]
+        if step < cfg["d_warmup"]:
+            return self.warmup_step(batch, step)
         self.gen.train()
 
         # ---- G: eta * L_G + L_B + mask regularisers (D's parameters get no gradient in this pass)
@@ -479,16 +535,24 @@ class AdversarialTask(_Task):
         g_total.backward()
         self.opt_g.step()
         if self.gen_ema is not None:
-            _update_ema(self.gen_ema, self.gen, self.cfg["ema"], step)
+            _update_ema(self.gen_ema, self.gen, self.cfg["ema"], step - cfg["d_warmup"])
         stats.update(
             g_total=float(g_total.detach()), mask_cov_loss=float(cov.detach()), mask_bin_loss=float(binar.detach())
         )
 
         # ---- D_c, D_b: Eq. 4, real vs the detached composite, one forward per network (DDP-friendly)
         total = float(g_total.detach())
+        real_c, real_b = clear2, blurred2
+        if cfg["matched_reals"]:
+            # the same seams as C_c and C_b: I_c' pasted into I_c where T is claimed sharp, I_b' into I_b where
+            # T is claimed blurred (Eq. 1-2 with T replaced by another pool image of the right kind)
+            m = mask.detach()
+            soft = losses.feathered(m, cfg["feather"]) if cfg["feather"] > 0 else m
+            real_c = losses.pool_composites(m, clear, clear2, source)[0]
+            real_b = losses.pool_composites(1.0 - soft, blurred, blurred2, source)[0]
         for model, opt, used, real, fake, key in (
-            (self.dc_model, self.opt_dc, self.use_c, clear2, c_c, "d_c"),
-            (self.db_model, self.opt_db, self.use_b, blurred2, c_b, "d_b"),
+            (self.dc_model, self.opt_dc, self.use_c, real_c, c_c, "d_c"),
+            (self.db_model, self.opt_db, self.use_b, real_b, c_b, "d_b"),
         ):
             if used:
                 d_stats = discriminator_step(model, opt, real, fake)
