@@ -70,8 +70,19 @@ def test_pool_composites_share_the_base_and_the_seam():
     assert torch.allclose(real, 0.25 * same + 0.75 * base)
 
 
-def test_warmup_trains_only_the_discriminators_then_g_and_resumes_exactly(tiny, tmp_path):
+def test_warmup_trains_only_the_discriminators_then_g_and_resumes_exactly(tiny, tmp_path, monkeypatch):
+    from dbdbench_selfgen import train
     from dbdbench_selfgen.model import build_generator
+
+    orders = []
+    original_step = train.AdversarialTask.train_step
+
+    def spy(self, batch, step):
+        stats = original_step(self, batch, step)
+        orders.append(list(stats))
+        return stats
+
+    monkeypatch.setattr(train.AdversarialTask, "train_step", spy)
 
     opts = {"d_warmup": 2, "matched_reals": "true", "feather": 1.0, "ema": 0.0}
     warm = tmp_path / "warm"
@@ -96,6 +107,8 @@ def test_warmup_trains_only_the_discriminators_then_g_and_resumes_exactly(tiny, 
     assert not math.isnan(float(rows[-1]["g_adv_c"]))
     ck = torch.load(warm / "checkpoints" / "last.pt", weights_only=True)
     assert ck["optimizers"]["generator"]["state"]
+    # loss.csv takes its header from the first row: warm-up and G steps must log the same columns in one order
+    assert all(order == orders[0] for order in orders) and len(orders) == 2 + 2 + 4
 
 
 def test_matched_reals_paste_a_pool_image_through_the_fakes_mask(tiny, tmp_path, monkeypatch):
