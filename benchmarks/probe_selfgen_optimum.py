@@ -91,7 +91,7 @@ def optimise(start: str, crops, pools, classifier, d_c, d_b, args) -> list[dict]
         clear, clear2, blurred, blurred2 = pools.backgrounds(k, h)
         total, parts = objective(mask, source, clear, clear2, blurred, blurred2, classifier, d_c, d_b, args.eta)
         if step % args.report_every == 0:
-            row = {"start": start, "step": step, **parts, "coverage": round(float(mask.mean()), 3)}
+            row = {"start": start, "step": step, **parts, "coverage": round(float(mask.detach().mean()), 3)}
             row.update(scores(mask, truth))
             trace.append(row)
             print(row, flush=True)
