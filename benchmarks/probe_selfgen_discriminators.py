@@ -70,11 +70,37 @@ class Pools:
             image, mask = random_crop(rng, [self.sources[k], self.masks[k]], crop)
             t.append(image)
             m.append(mask)
-        others = [
+        return (to_tensor_batch(t), to_mask_batch(m), *self.backgrounds(n, crop))
+
+    def backgrounds(self, n: int, crop: int, rng=None):
+        """(I_c, I_c', I_b, I_b'): ``n`` random pool crops of each, drawn with ``rng`` (default: the pools' own)."""
+        from dbdbench_torch.data import random_crop, to_tensor_batch
+
+        rng = self.rng if rng is None else rng
+        return tuple(
             to_tensor_batch([random_crop(rng, [pool[int(rng.integers(len(pool)))]], crop)[0] for _ in range(n)])
             for pool in (self.clear, self.clear, self.blurred, self.blurred)
-        ]
-        return (to_tensor_batch(t), to_mask_batch(m), *others)
+        )
+
+
+def load_generator(path: Path):
+    """The lite G with the weights at ``path``, in eval mode."""
+    from dbdbench_selfgen.model import build_generator
+    from dbdbench_torch.weights import load_weights
+
+    generator = build_generator("lite")
+    load_weights(generator, path)
+    return generator.eval()
+
+
+def load_classifier(path: Path):
+    """The lite V with the weights at ``path``, frozen (eval mode, no parameter gradient)."""
+    from dbdbench_selfgen.model import build_classifier, freeze
+    from dbdbench_torch.weights import load_weights
+
+    classifier = build_classifier("lite")
+    load_weights(classifier, path)
+    return freeze(classifier)
 
 
 def _resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
@@ -218,8 +244,7 @@ def write_markdown(path: Path, record: dict) -> None:
 
 def main() -> None:
     import torch
-    from dbdbench_selfgen.model import build_classifier, build_generator, freeze
-    from dbdbench_torch.weights import load_weights, weights_digest
+    from dbdbench_torch.weights import weights_digest
 
     from dbdbench.io import atomic_write_json
 
@@ -239,12 +264,8 @@ def main() -> None:
     ap.add_argument("--out", default="benchmarks/results/selfgen_probe")
     args = ap.parse_args()
 
-    generator = build_generator("lite")
-    load_weights(generator, args.generator)
-    generator.eval()
-    classifier = build_classifier("lite")
-    load_weights(classifier, args.classifier)
-    classifier = freeze(classifier)
+    generator = load_generator(args.generator)
+    classifier = load_classifier(args.classifier)
     pools = Pools(args.resize, args.val_n, args.val_size, args.blurred, pool_size=args.pool_size)
     record = {
         "command": " ".join(["python benchmarks/probe_selfgen_discriminators.py", *sys.argv[1:]]),

@@ -124,9 +124,9 @@ def pool_discriminators(pools, steps: int, crop: int, seed: int):
     for _ in range(steps):
         _, _, clear, clear2, blurred, blurred2 = pools.batch(crop)
         mask = losses.random_masks(clear.shape[0], crop, gen)
-        soft = losses.feathered(mask, FEATHER)
-        a = discriminator_step(d_c, opts[0], *losses.pool_composites(mask, clear, clear2, blurred))
-        b = discriminator_step(d_b, opts[1], *losses.pool_composites(mask, blurred, blurred2, clear, soft))
+        pair_c, pair_b = losses.warmup_pairs(mask, clear, clear2, blurred, blurred2, FEATHER)
+        a = discriminator_step(d_c, opts[0], *pair_c)
+        b = discriminator_step(d_b, opts[1], *pair_b)
         losses_seen.append((a["loss"], b["loss"]))
     d_c.eval()
     d_b.eval()
@@ -190,6 +190,16 @@ def objective_terms(pools, taus, generator, classifier, d_c, d_b, crop: int, bat
     return rows
 
 
+def shared_arguments(ap: argparse.ArgumentParser, out: str) -> None:
+    """The options this probe and ``probe_selfgen_optimum.py`` share: crops, seed, V, the val split, output."""
+    ap.add_argument("--crop", type=int, default=128, help="the trainer's crop")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--classifier", type=Path, default=WEIGHTS / "lite-classifier.safetensors")
+    ap.add_argument("--val-n", type=int, default=64)
+    ap.add_argument("--val-size", type=int, default=384, help="the train split's size, so blur scales match")
+    ap.add_argument("--out", default=out)
+
+
 def write_markdown(path: Path, record: dict) -> None:
     from dbdbench.io import atomic_write_text
 
@@ -240,9 +250,8 @@ def write_markdown(path: Path, record: dict) -> None:
 
 def main() -> None:
     import torch
-    from dbdbench_selfgen.model import build_classifier, build_generator, freeze
-    from dbdbench_torch.weights import load_weights, weights_digest
-    from probe_selfgen_discriminators import Pools
+    from dbdbench_torch.weights import weights_digest
+    from probe_selfgen_discriminators import Pools, load_classifier, load_generator
 
     from dbdbench.io import atomic_write_json
 
@@ -250,23 +259,14 @@ def main() -> None:
     ap.add_argument("--quantiles", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.4])
     ap.add_argument("--d-steps", type=int, default=1000, help="steps of the pool-only D_c and D_b")
     ap.add_argument("--batches", type=int, default=40)
-    ap.add_argument("--crop", type=int, default=128, help="the trainer's crop")
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--generator", type=Path, default=WEIGHTS / "lite.safetensors")
-    ap.add_argument("--classifier", type=Path, default=WEIGHTS / "lite-classifier.safetensors")
-    ap.add_argument("--val-n", type=int, default=64)
-    ap.add_argument("--val-size", type=int, default=384, help="the train split's size, so blur scales match")
-    ap.add_argument("--out", default="benchmarks/results/selfgen_flat")
+    shared_arguments(ap, "benchmarks/results/selfgen_flat")
     args = ap.parse_args()
 
     start = time.perf_counter()
     test_rows, taus = test_split_costs(args.quantiles)
-    generator = build_generator("lite")
-    load_weights(generator, args.generator)
-    generator.eval()
-    classifier = build_classifier("lite")
-    load_weights(classifier, args.classifier)
-    classifier = freeze(classifier)
+    generator = load_generator(args.generator)
+    classifier = load_classifier(args.classifier)
     pools = Pools(0, args.val_n, args.val_size, pool_size=384, seed=args.seed)
     d_c, d_b, d_info = pool_discriminators(pools, args.d_steps, args.crop, args.seed)
     print(d_info, flush=True)

@@ -35,7 +35,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-WEIGHTS = Path("plugins/dbdbench-selfgen/src/dbdbench_selfgen/weights")
 FEATHER = 2.0
 
 
@@ -68,7 +67,8 @@ def objective(mask, source, clear, clear2, blurred, blurred2, classifier, d_c, d
     return total, {k: float(v.detach()) for k, v in parts.items()}
 
 
-def optimise(start: str, crops, pools, classifier, d_c, d_b, args) -> list[dict]:
+def optimise(start: str, crops, pools, rng, classifier, d_c, d_b, args) -> list[dict]:
+    """Adam on the masks from ``start``; every step's pool crops drawn with ``rng``."""
     import torch
     from torch.nn import functional as F
 
@@ -88,7 +88,7 @@ def optimise(start: str, crops, pools, classifier, d_c, d_b, args) -> list[dict]
     trace = []
     for step in range(args.steps + 1):
         mask = torch.sigmoid(F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False))
-        clear, clear2, blurred, blurred2 = pools.backgrounds(k, h)
+        clear, clear2, blurred, blurred2 = pools.backgrounds(k, h, rng)
         total, parts = objective(mask, source, clear, clear2, blurred, blurred2, classifier, d_c, d_b, args.eta)
         if step % args.report_every == 0:
             row = {"start": start, "step": step, **parts, "coverage": round(float(mask.detach().mean()), 3)}
@@ -110,26 +110,9 @@ def critics_step(mask, source, clear, clear2, blurred, blurred2, d_c, d_b, d_opt
     from dbdbench_selfgen import losses
     from dbdbench_selfgen.train import discriminator_step
 
-    soft = losses.feathered(mask, FEATHER)
-    discriminator_step(d_c, d_opts[0], *losses.pool_composites(mask, clear, clear2, source))
-    discriminator_step(d_b, d_opts[1], *losses.pool_composites(1.0 - soft, blurred, blurred2, source))
-
-
-class Backgrounds:
-    """The probe's pools plus a draw of fresh pool crops (I_c, I_c', I_b, I_b') for each step."""
-
-    def __init__(self, pools):
-        self.pools = pools
-        self.rng = pools.rng
-
-    def backgrounds(self, n: int, crop: int):
-        from dbdbench_torch.data import random_crop, to_tensor_batch
-
-        rng, p = self.rng, self.pools
-        return tuple(
-            to_tensor_batch([random_crop(rng, [pool[int(rng.integers(len(pool)))]], crop)[0] for _ in range(n)])
-            for pool in (p.clear, p.clear, p.blurred, p.blurred)
-        )
+    pair_c, pair_b = losses.matched_pairs(mask, source, clear, clear2, blurred, blurred2, FEATHER)
+    discriminator_step(d_c, d_opts[0], *pair_c)
+    discriminator_step(d_b, d_opts[1], *pair_b)
 
 
 def write_markdown(path: Path, record: dict) -> None:
@@ -173,16 +156,14 @@ def write_markdown(path: Path, record: dict) -> None:
 
 def main() -> None:
     import torch
-    from dbdbench_selfgen.model import build_classifier, freeze
-    from dbdbench_torch.weights import load_weights, weights_digest
-    from probe_selfgen_discriminators import Pools
-    from probe_selfgen_flat import pool_discriminators
+    from dbdbench_torch.weights import weights_digest
+    from probe_selfgen_discriminators import Pools, load_classifier
+    from probe_selfgen_flat import pool_discriminators, shared_arguments
 
     from dbdbench.io import atomic_write_json
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--crops", type=int, default=32)
-    ap.add_argument("--crop", type=int, default=128, help="the trainer's crop")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--report-every", type=int, default=50)
     ap.add_argument("--stride", type=int, default=4, help="the mask's logits live on a 1/stride grid")
@@ -191,16 +172,12 @@ def main() -> None:
     ap.add_argument("--d-steps", type=int, default=1000)
     ap.add_argument("--adapt", action="store_true", help="the critics keep learning (one step per mask step)")
     ap.add_argument("--d-lr", type=float, default=2e-4, help="their rate with --adapt (the trainer's d_lr)")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--classifier", type=Path, default=WEIGHTS / "lite-classifier.safetensors")
-    ap.add_argument("--val-n", type=int, default=64)
-    ap.add_argument("--val-size", type=int, default=384, help="the train split's size, so blur scales match")
-    ap.add_argument("--out", default="benchmarks/results/selfgen_optimum")
+    shared_arguments(ap, "benchmarks/results/selfgen_optimum")
     args = ap.parse_args()
 
     start = time.perf_counter()
     torch.manual_seed(args.seed)
-    classifier = freeze(_loaded(build_classifier("lite"), args.classifier, load_weights))
+    classifier = load_classifier(args.classifier)
     pools = Pools(0, args.val_n, args.val_size, pool_size=384, seed=args.seed)
     d_c, d_b, d_info = pool_discriminators(pools, args.d_steps, args.crop, args.seed)
     for d in (d_c, d_b):
@@ -213,16 +190,13 @@ def main() -> None:
         source.append(t)
         truth.append(m)
     crops = (torch.cat(source), torch.cat(truth).float())
-    backgrounds = Backgrounds(pools)
-    backgrounds.rng = np.random.default_rng(args.seed + 3)
     with torch.no_grad():
-        _, truth_parts = objective(
-            crops[1], crops[0], *backgrounds.backgrounds(args.crops, args.crop), classifier, d_c, d_b, args.eta
-        )
+        backgrounds = pools.backgrounds(args.crops, args.crop, np.random.default_rng(args.seed + 3))
+        _, truth_parts = objective(crops[1], crops[0], *backgrounds, classifier, d_c, d_b, args.eta)
     trace = []
-    for begin in ("blank", "truth"):
-        backgrounds.rng = np.random.default_rng(args.seed + 4)
-        trace += optimise(begin, crops, backgrounds, classifier, d_c, d_b, args)
+    for begin in ("blank", "truth"):  # both starts see the same sequence of pool crops
+        rng = np.random.default_rng(args.seed + 4)
+        trace += optimise(begin, crops, pools, rng, classifier, d_c, d_b, args)
     record = {
         "command": " ".join(["python benchmarks/probe_selfgen_optimum.py", *sys.argv[1:]]),
         "torch": torch.__version__,
@@ -240,11 +214,6 @@ def main() -> None:
     }
     atomic_write_json(Path(f"{args.out}.json"), record)
     write_markdown(Path(f"{args.out}.md"), record)
-
-
-def _loaded(net, path, load_weights):
-    load_weights(net, path)
-    return net
 
 
 if __name__ == "__main__":

@@ -88,6 +88,21 @@ def pool_composites(mask: torch.Tensor, base: torch.Tensor, same: torch.Tensor, 
     return m * same + (1.0 - m) * base, m * other + (1.0 - m) * base
 
 
+def warmup_pairs(mask, clear, clear2, blurred, blurred2, feather: float = 0.0):
+    """``(real, fake)`` for D_c and for D_b in the warm-up: blur pasted into a clear image and sharpness into a
+    blurred one through a random ``mask`` (D_b's feathered when ``feather`` > 0), each real seam-matched."""
+    soft = feathered(mask, feather) if feather > 0 else None
+    return pool_composites(mask, clear, clear2, blurred), pool_composites(mask, blurred, blurred2, clear, soft)
+
+
+def matched_pairs(mask, source, clear, clear2, blurred, blurred2, feather: float = 0.0):
+    """``(real, fake)`` for D_c and for D_b with seam-matched reals: the fakes are C_c and C_b (Eq. 1-2), the
+    reals I_c' pasted into I_c where M claims focus and I_b' into I_b where M claims blur (through M feathered
+    when ``feather`` > 0, as C_b is)."""
+    soft = feathered(mask, feather) if feather > 0 else mask
+    return pool_composites(mask, clear, clear2, source), pool_composites(1.0 - soft, blurred, blurred2, source)
+
+
 def generator_adversarial(fake_logits: torch.Tensor) -> torch.Tensor:
     """Non-saturating form of one term of Eq. 3: ``-log D(C)``, from D's logits."""
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))

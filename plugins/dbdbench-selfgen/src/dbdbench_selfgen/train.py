@@ -467,7 +467,7 @@ class AdversarialTask(_Task):
         """A warm-up step: D_c and D_b alone, on pool images pasted through random blob masks (G does not move).
 
         D_c's fake is blur pasted into a clear image, D_b's is sharpness pasted into a blurred one; the reals
-        are two pool images of one kind pasted through the same mask (``losses.pool_composites``), so D learns
+        are two pool images of one kind pasted through the same mask (``losses.warmup_pairs``), so D learns
         blur, not seams. G's columns are NaN in these rows.
         """
         import torch
@@ -477,18 +477,12 @@ class AdversarialTask(_Task):
         _, clear, clear2, blurred, blurred2 = batch
         gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
         mask = losses.random_masks(clear.shape[0], clear.shape[-1], gen, device=clear.device)
-        soft = losses.feathered(mask, self.cfg["feather"]) if self.cfg["feather"] > 0 else None
+        pair_c, pair_b = losses.warmup_pairs(mask, clear, clear2, blurred, blurred2, self.cfg["feather"])
         stats = dict.fromkeys(self._log_keys(), float("nan"))
         total = 0.0
         for model, opt, used, pair, key in (
-            (self.dc_model, self.opt_dc, self.use_c, losses.pool_composites(mask, clear, clear2, blurred), "d_c"),
-            (
-                self.db_model,
-                self.opt_db,
-                self.use_b,
-                losses.pool_composites(mask, blurred, blurred2, clear, soft),
-                "d_b",
-            ),
+            (self.dc_model, self.opt_dc, self.use_c, pair_c, "d_c"),
+            (self.db_model, self.opt_db, self.use_b, pair_b, "d_b"),
         ):
             if used:
                 d_stats = discriminator_step(model, opt, *pair)
@@ -546,10 +540,9 @@ class AdversarialTask(_Task):
         if cfg["matched_reals"]:
             # the same seams as C_c and C_b: I_c' pasted into I_c where T is claimed sharp, I_b' into I_b where
             # T is claimed blurred (Eq. 1-2 with T replaced by another pool image of the right kind)
-            m = mask.detach()
-            soft = losses.feathered(m, cfg["feather"]) if cfg["feather"] > 0 else m
-            real_c = losses.pool_composites(m, clear, clear2, source)[0]
-            real_b = losses.pool_composites(1.0 - soft, blurred, blurred2, source)[0]
+            (real_c, _), (real_b, _) = losses.matched_pairs(
+                mask.detach(), source, clear, clear2, blurred, blurred2, cfg["feather"]
+            )
         for model, opt, used, real, fake, key in (
             (self.dc_model, self.opt_dc, self.use_c, real_c, c_c, "d_c"),
             (self.db_model, self.opt_db, self.use_b, real_b, c_b, "d_b"),
